@@ -1,0 +1,70 @@
+# distill — developer entry points. The README's first lines: `make demo`, `make test`.
+#
+# Everything distill needs that is not Go source is built or installed here, once, and
+# cached: Debian packages via apt (runc), pinned tools built from their Go modules into
+# $(DISTILL_TOOLS) (skipped when the pinned version is already there), and the distill
+# binary itself.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Tool versions. The source of truth is tools/<tool>/go.mod; `make lint` checks these agree.
+BUILDKIT_VERSION := v0.34.2
+TRIVY_VERSION    := v0.74.0
+COSIGN_VERSION   := v2.6.5
+DAGGER_VERSION   := v0.19.10
+
+CACHE_HOME    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
+DISTILL_TOOLS ?= $(CACHE_HOME)/distill/tools
+export DISTILL_TOOLS
+BIN           := $(CURDIR)/bin
+DISTILL       := $(BIN)/distill
+APT_PACKAGES  := runc
+TEST_TOOLS    := buildkit
+GO_TEST_FLAGS ?=
+
+.PHONY: help setup apt tools build demo test test-unit test-integration lint bench clean
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+apt: ## install the Debian packages distill needs (runc), when missing
+	@missing=(); for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing+=($$p); done; \
+	if [ $${#missing[@]} -gt 0 ]; then \
+	  echo "apt: installing $${missing[*]}"; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
+	else echo "apt: $(APT_PACKAGES) present"; fi
+
+tools: ## build pinned tools (buildkitd, buildctl, …) from their Go modules into $(DISTILL_TOOLS)
+	@tools/build.sh $(TEST_TOOLS)
+
+build: ## build the distill CLI into ./bin (static)
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 go build -trimpath -o $(DISTILL) ./cmd/distill
+
+setup: apt tools build ## install everything distill needs on this machine
+
+demo: setup ## build a distroless image with a real BuildKit and show where it is
+	@test/demo.sh
+
+test: setup ## unit tests, then integration tests against a real buildkitd and registry
+	go test -short -count=1 $(GO_TEST_FLAGS) ./...
+	@test/services.sh run -- go test -count=1 -timeout 60m $(GO_TEST_FLAGS) ./test/...
+
+test-unit: ## unit tests only: no network, no daemon
+	go test -short $(GO_TEST_FLAGS) ./...
+
+lint: ## gofmt, go vet, version pins
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	@for t in buildkit:github.com/moby/buildkit:$(BUILDKIT_VERSION) trivy:github.com/aquasecurity/trivy:$(TRIVY_VERSION) cosign:github.com/sigstore/cosign/v2:$(COSIGN_VERSION); do \
+	  IFS=: read -r dir mod want <<<"$$t"; got=$$(cd tools/$$dir && go list -m -f '{{.Version}}' $$mod); \
+	  [ "$$got" = "$$want" ] || { echo "tools/$$dir/go.mod pins $$mod $$got, Makefile says $$want"; exit 1; }; done
+
+bench: setup ## benchmarks with figures (image sizes, build times) against baselines measured in the same run
+	@test/services.sh run -- go test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 60m ./test/...
+
+clean: ## remove ./bin (tool and image caches under $(CACHE_HOME)/distill are kept)
+	rm -rf $(BIN)

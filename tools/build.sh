@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build pinned tools from their Go modules into $DISTILL_TOOLS/bin.
+#
+#   tools/build.sh buildkit trivy cosign
+#
+# A tool is skipped when $DISTILL_TOOLS/stamp/<tool>@<version> exists and its binaries are
+# present, so the script is cheap to run on every `make` invocation. Versions come from
+# the environment (the Makefile passes them) and must match tools/<tool>/go.mod.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${DISTILL_TOOLS:=${XDG_CACHE_HOME:-$HOME/.cache}/distill/tools}"
+bin=$DISTILL_TOOLS/bin
+stamps=$DISTILL_TOOLS/stamp
+mkdir -p "$bin" "$stamps"
+
+# module version pinned in tools/<dir>/go.mod
+pinned() { (cd "$here/$1" && go list -m -f '{{.Version}}' "$2"); }
+
+# build NAME MODULE "BINARIES" "LDFLAGS" [ENV=VALUE...]  (@VERSION@ in LDFLAGS is the pinned version)
+build() {
+  local name=$1 module=$2 bins=$3 ldflags=$4; shift 4
+  local version; version=$(pinned "$name" "$module")
+  local stamp=$stamps/$name@$version missing=0
+  for b in $bins; do [ -x "$bin/$(basename "$b")" ] || missing=1; done
+  if [ -f "$stamp" ] && [ $missing = 0 ]; then
+    echo "tools: $name $version already built"
+    return
+  fi
+  echo "tools: building $name $version (cold builds take minutes; the Go build cache is reused)"
+  local start=$SECONDS pkgs=()
+  for b in $bins; do pkgs+=("$module/$b"); done
+  (cd "$here/$name" && env "$@" go build -trimpath -ldflags "-s -w $(echo "$ldflags" | sed -e "s/@VERSION@/$version/g" -e "s/@VERSION_NOV@/${version#v}/g")" -o "$bin/" "${pkgs[@]}")
+  rm -f "$stamps/$name@"*
+  touch "$stamp"
+  echo "tools: $name $version built in $((SECONDS - start))s"
+}
+
+for tool in "$@"; do
+  case $tool in
+  buildkit)
+    build buildkit github.com/moby/buildkit "cmd/buildkitd cmd/buildctl" \
+      "-X github.com/moby/buildkit/version.Version=@VERSION@" ;;
+  trivy)
+    build trivy github.com/aquasecurity/trivy "cmd/trivy" \
+      "-X github.com/aquasecurity/trivy/pkg/version/app.ver=@VERSION_NOV@" CGO_ENABLED=0 GOEXPERIMENT=jsonv2 ;;
+  cosign)
+    build cosign github.com/sigstore/cosign/v2 "cmd/cosign" \
+      "-X sigs.k8s.io/release-utils/version.gitVersion=@VERSION@" CGO_ENABLED=0 ;;
+  *) echo "tools/build.sh: unknown tool $tool" >&2; exit 2 ;;
+  esac
+done

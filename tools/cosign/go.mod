@@ -1,0 +1,3 @@
+module github.com/distill-dev/distill/tools/cosign
+
+go 1.26
