@@ -1,0 +1,34 @@
+package llbgen
+
+import (
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// BaseStoreID is the id under which the client attaches distill's local image
+// store to a solve (client.SolveOpt.OCIStores).
+const BaseStoreID = "distill-base"
+
+// FromStore returns the state of an image held in the store attached under
+// BaseStoreID, identified by name (for display) and manifest digest, with its
+// config's environment, user and working directory applied, as the Dockerfile
+// frontend does for FROM.
+func FromStore(name string, digest v1.Hash, cf *v1.ConfigFile) llb.State {
+	st := llb.OCILayout(name+"@"+digest.String(), llb.OCIStore("", BaseStoreID),
+		llb.Platform(ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}),
+		llb.WithCustomNamef("distill base %s", name))
+	for _, kv := range cf.Config.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		st = st.AddEnv(k, v)
+	}
+	if cf.Config.User != "" {
+		st = st.User(cf.Config.User)
+	}
+	if cf.Config.WorkingDir != "" {
+		st = st.Dir(cf.Config.WorkingDir)
+	}
+	return st.Platform(ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant})
+}

@@ -1,0 +1,157 @@
+package ocistore
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// OutputKind is where an image goes.
+type OutputKind string
+
+const (
+	OCIDir OutputKind = "oci"    // an OCI image layout directory
+	OCITar OutputKind = "tar"    // an OCI image layout in a tar file
+	Docker OutputKind = "docker" // a tar that `docker load` accepts
+	Push   OutputKind = "image"  // a registry reference
+)
+
+// Output is a parsed --output value such as "oci:out/static".
+type Output struct {
+	Kind   OutputKind
+	Target string // directory, file or image reference
+}
+
+func (o Output) String() string { return string(o.Kind) + ":" + o.Target }
+
+// ParseOutput parses KIND:TARGET, with KIND one of oci, tar, docker, image.
+func ParseOutput(s string) (Output, error) {
+	kind, target, ok := strings.Cut(s, ":")
+	if ok && target != "" {
+		switch k := OutputKind(kind); k {
+		case OCIDir, OCITar, Docker, Push:
+			if k == Push {
+				if _, err := name.ParseReference(target); err != nil {
+					return Output{}, fmt.Errorf("--output %q: %w", s, err)
+				}
+			}
+			return Output{Kind: k, Target: target}, nil
+		}
+	}
+	return Output{}, fmt.Errorf("--output %q: want oci:DIR, tar:FILE, docker:FILE or image:REF", s)
+}
+
+// Write sends an image to an output. ref names the image inside layouts and
+// docker tars ("distill/static:latest").
+func Write(ctx context.Context, o Output, img v1.Image, ref string) error {
+	switch o.Kind {
+	case OCIDir:
+		return writeLayout(o.Target, img, ref)
+	case OCITar:
+		return writeLayoutTar(o.Target, img, ref)
+	case Docker:
+		tag, err := name.NewTag(ref)
+		if err != nil {
+			return err
+		}
+		return tarball.WriteToFile(o.Target, tag, img)
+	case Push:
+		r, err := name.ParseReference(o.Target)
+		if err != nil {
+			return err
+		}
+		return remote.Write(r, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
+	return fmt.Errorf("unknown output kind %q", o.Kind)
+}
+
+// writeLayout writes a fresh layout holding just this image.
+func writeLayout(dir string, img v1.Image, ref string) error {
+	if err := os.RemoveAll(filepath.Join(dir, "index.json")); err != nil {
+		return err
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return err
+	}
+	return p.AppendImage(img, layout.WithAnnotations(map[string]string{RefAnnotation: ref}))
+}
+
+// writeLayoutTar writes the layout into a tar with sorted entries and fixed
+// timestamps, so equal images give equal files.
+func writeLayoutTar(file string, img v1.Image, ref string) error {
+	dir, err := os.MkdirTemp(filepath.Dir(file), ".distill-oci-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := writeLayout(dir, img, ref); err != nil {
+		return err
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := tarDir(f, dir); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func tarDir(w io.Writer, dir string) error {
+	var paths []string
+	if err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		paths = append(paths, p)
+		return nil
+	}); err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	tw := tar.NewWriter(w)
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		h := &tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg, Size: st.Size()}
+		if st.IsDir() {
+			h.Name += "/"
+			h.Mode, h.Typeflag, h.Size = 0o755, tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if !st.IsDir() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Close()
+}

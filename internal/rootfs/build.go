@@ -1,0 +1,445 @@
+package rootfs
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/distill-dev/distill/internal/debian"
+	"github.com/distill-dev/distill/internal/lockfile"
+	"github.com/distill-dev/distill/internal/toolchain"
+)
+
+// Codename is the Debian release images are assembled from.
+const Codename = "bookworm"
+
+// DefaultGoVersion is the Go release line builder images carry unless asked
+// otherwise; it resolves to the newest patch release the module proxy serves.
+const DefaultGoVersion = "1.26"
+
+// Archive is the part of the Debian archive client the assembly uses.
+type Archive interface {
+	Index(ctx context.Context, codename string) (*debian.Index, error)
+	FetchAll(ctx context.Context, pkgs []*debian.Package) (map[string]string, error)
+}
+
+// Toolchains resolves and downloads toolchain module zips.
+type Toolchains interface {
+	Resolve(ctx context.Context, want, platform string) (string, error)
+	Download(ctx context.Context, version, platform, pinned string) (*toolchain.Go, error)
+}
+
+// Assembler builds flavour images. It is configured once per run; Build may be
+// called for several flavours and platforms, sharing indexes and downloads.
+type Assembler struct {
+	archives   func(arch string) (Archive, error)
+	mirrors    debian.Mirrors
+	toolchains Toolchains
+	lock       *lockfile.Lock
+	locked     bool
+	epoch      time.Time
+	logf       func(format string, args ...any)
+
+	cache Cache
+
+	indexes map[string]*debian.Index
+	clients map[string]Archive
+}
+
+// Option configures an Assembler.
+type Option func(*Assembler) error
+
+// WithLock records resolutions in lock; with locked set, Build installs
+// exactly what lock pins and fails when it pins nothing for a request.
+func WithLock(lock *lockfile.Lock, locked bool) Option {
+	return func(a *Assembler) error {
+		if lock == nil {
+			return errors.New("WithLock: nil lock")
+		}
+		a.lock, a.locked = lock, locked
+		return nil
+	}
+}
+
+// WithEpoch sets the timestamp of every file, layer and config
+// (SOURCE_DATE_EPOCH). The zero Time means the Unix epoch, the default.
+func WithEpoch(t time.Time) Option {
+	return func(a *Assembler) error {
+		if t.IsZero() {
+			t = time.Unix(0, 0)
+		}
+		a.epoch = t.UTC()
+		return nil
+	}
+}
+
+// WithToolchains sets how toolchains are resolved and downloaded.
+func WithToolchains(t Toolchains) Option {
+	return func(a *Assembler) error { a.toolchains = t; return nil }
+}
+
+// Cache stores assembled images by cache key (ocistore.Store implements it).
+type Cache interface {
+	Get(key string) (v1.Image, bool, error)
+	Put(img v1.Image, key, ref string) (v1.Hash, error)
+}
+
+// WithCache skips assembly when an image for the same inputs is cached.
+func WithCache(c Cache) Option {
+	return func(a *Assembler) error { a.cache = c; return nil }
+}
+
+// WithLogf receives progress lines ("resolving …", "fetching 12 packages").
+func WithLogf(f func(format string, args ...any)) Option {
+	return func(a *Assembler) error { a.logf = f; return nil }
+}
+
+// NewAssembler returns an Assembler that gets packages for a Debian
+// architecture from archives(arch); mirrors turn locked packages back into URLs.
+func NewAssembler(archives func(arch string) (Archive, error), mirrors debian.Mirrors, opts ...Option) (*Assembler, error) {
+	a := &Assembler{
+		archives:   archives,
+		mirrors:    mirrors,
+		toolchains: &toolchain.Fetcher{},
+		lock:       lockfile.New(Codename),
+		epoch:      time.Unix(0, 0).UTC(),
+		logf:       func(string, ...any) {},
+		indexes:    map[string]*debian.Index{},
+		clients:    map[string]Archive{},
+	}
+	for _, o := range opts {
+		if err := o(a); err != nil {
+			return nil, err
+		}
+	}
+	if a.lock.Debian != "" && a.lock.Debian != Codename {
+		return nil, fmt.Errorf("distill.lock pins Debian %q, this distill assembles %q: re-resolve without --locked", a.lock.Debian, Codename)
+	}
+	a.lock.Debian = Codename
+	return a, nil
+}
+
+// Lock returns the lock with everything resolved so far.
+func (a *Assembler) Lock() *lockfile.Lock { return a.lock }
+
+// Request names an image to assemble.
+type Request struct {
+	Flavour   string // "static", "cc:debug", "go"
+	Platform  string // "linux/amd64" (default) or "linux/arm64"
+	GoVersion string // for flavours with a Go toolchain; DefaultGoVersion when empty
+}
+
+// Installed is one package an image contains, as assembled.
+type Installed struct {
+	Name, Version, Architecture, Source, SourceVersion string
+	SHA256                                             string // of the .deb
+	Layer                                              string
+}
+
+// Result is an assembled image and what went into it.
+type Result struct {
+	Image     v1.Image
+	Flavour   Flavour
+	Debug     bool
+	Platform  string
+	Packages  []Installed // sorted by name
+	Toolchain *toolchain.Go
+}
+
+// layerPlan is one package layer to assemble.
+type layerPlan struct {
+	name     string // lock key and history name: flavour name, or "debug"
+	kind     Kind
+	first    bool // carries accounts, merged-/usr links and base directories
+	packages []*debian.Package
+}
+
+// Build assembles the image a request names.
+func (a *Assembler) Build(ctx context.Context, req Request) (*Result, error) {
+	f, debug, err := Lookup(req.Flavour)
+	if err != nil {
+		return nil, err
+	}
+	platform := req.Platform
+	if platform == "" {
+		platform = "linux/amd64"
+	}
+	arch, err := debianArch(platform)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := a.plan(ctx, f, debug, platform, arch)
+	if err != nil {
+		return nil, err
+	}
+	var tc *toolchain.Go
+	for _, fl := range f.chain() {
+		if fl.Toolchain == "go" {
+			if tc, err = a.goToolchain(ctx, req.GoVersion, platform); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	res := &Result{Flavour: f, Debug: debug, Platform: platform, Toolchain: tc}
+	var all []*debian.Package
+	for _, p := range plans {
+		all = append(all, p.packages...)
+		for _, pkg := range p.packages {
+			res.Packages = append(res.Packages, Installed{
+				Name: pkg.Name, Version: pkg.Version, Architecture: pkg.Architecture,
+				Source: pkg.Source, SourceVersion: pkg.SourceVersion, SHA256: pkg.SHA256, Layer: p.name,
+			})
+		}
+	}
+	sort.Slice(res.Packages, func(i, j int) bool { return res.Packages[i].Name < res.Packages[j].Name })
+
+	key := cacheKey(f, debug, platform, a.epoch, plans, tc)
+	if a.cache != nil {
+		img, ok, err := a.cache.Get(key)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			a.logf("%s %s: cached", res.Name(), platform)
+			res.Image = img
+			return res, nil
+		}
+	}
+
+	archive, err := a.archive(arch)
+	if err != nil {
+		return nil, err
+	}
+	a.logf("fetching %d packages for %s %s", len(all), res.Name(), platform)
+	files, err := archive.FetchAll(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	a.logf("assembling %s %s", res.Name(), platform)
+	if res.Image, err = a.assemble(f, debug, platform, plans, files, tc); err != nil {
+		return nil, err
+	}
+	if a.cache != nil {
+		if _, err := a.cache.Put(res.Image, key, "distill/"+res.Name()); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// Name is the flavour name with its variant ("static:debug").
+func (r *Result) Name() string {
+	if r.Debug {
+		return r.Flavour.Name + DebugSuffix
+	}
+	return r.Flavour.Name
+}
+
+// plan decides the packages of every layer: from the lock when locked,
+// otherwise by resolving the flavour chain's packages against the index, each
+// layer getting what its parents do not already install.
+func (a *Assembler) plan(ctx context.Context, f Flavour, debug bool, platform, arch string) ([]layerPlan, error) {
+	chain := f.chain()
+	var plans []layerPlan
+	var roots, omit []string
+	installed := map[string]bool{}
+	for i, fl := range chain {
+		if len(fl.Packages) == 0 && !fl.MinBase {
+			continue // a toolchain-only layer
+		}
+		roots = append(roots, fl.Packages...)
+		omit = append(omit, fl.Omit...)
+		pkgs, err := a.layerPackages(ctx, fl.Name, platform, arch, func(ix *debian.Index) debian.ResolveRequest {
+			r := slices.Clone(roots)
+			if fl.MinBase {
+				for _, n := range ix.Required() {
+					if !slices.Contains(packageManagers, n) {
+						r = append(r, n)
+					}
+				}
+			}
+			return debian.ResolveRequest{Packages: r, Omit: slices.Concat(omit, packageManagers)}
+		}, installed)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, layerPlan{name: fl.Name, kind: fl.Kind, first: i == 0, packages: pkgs})
+	}
+	if debug {
+		pkgs, err := a.layerPackages(ctx, "debug", platform, arch, func(*debian.Index) debian.ResolveRequest {
+			return debian.ResolveRequest{Packages: []string{busyboxPackage}}
+		}, installed)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, layerPlan{name: "debug", kind: Runtime, packages: pkgs})
+	}
+	return plans, nil
+}
+
+// layerPackages returns a layer's packages, minus those already installed by
+// earlier layers, and marks them installed.
+func (a *Assembler) layerPackages(ctx context.Context, layer, platform, arch string, request func(*debian.Index) debian.ResolveRequest, installed map[string]bool) ([]*debian.Package, error) {
+	var pkgs []*debian.Package
+	if a.locked {
+		pinned, err := a.lock.Layer(platform, layer)
+		if err != nil {
+			return nil, fmt.Errorf("--locked: %w; run without --locked to resolve it", err)
+		}
+		for _, name := range slices.Sorted(maps.Keys(pinned)) {
+			p, err := a.lockedPackage(name, pinned[name])
+			if err != nil {
+				return nil, err
+			}
+			pkgs = append(pkgs, p)
+		}
+	} else {
+		ix, err := a.index(ctx, arch)
+		if err != nil {
+			return nil, err
+		}
+		resolved, err := ix.Resolve(request(ix))
+		if err != nil {
+			return nil, fmt.Errorf("flavour layer %q: %w", layer, err)
+		}
+		pinned := map[string]lockfile.Package{}
+		for _, p := range resolved {
+			if installed[p.Name] {
+				continue
+			}
+			pkgs = append(pkgs, p)
+			pinned[p.Name] = a.lockEntry(p)
+		}
+		a.lock.SetLayer(platform, layer, pinned)
+	}
+	for _, p := range pkgs {
+		installed[p.Name] = true
+	}
+	return pkgs, nil
+}
+
+func (a *Assembler) lockEntry(p *debian.Package) lockfile.Package {
+	archive := "debian"
+	if strings.HasSuffix(p.Suite, "-security") {
+		archive = "security"
+	}
+	return lockfile.Package{
+		Version: p.Version, Architecture: p.Architecture,
+		Source: p.Source, SourceVersion: p.SourceVersion,
+		Archive: archive, Filename: p.Filename, Size: p.Size, SHA256: p.SHA256,
+	}
+}
+
+func (a *Assembler) lockedPackage(name string, l lockfile.Package) (*debian.Package, error) {
+	var base string
+	switch l.Archive {
+	case "debian":
+		base = a.mirrors.Debian
+	case "security":
+		base = a.mirrors.Security
+	default:
+		return nil, fmt.Errorf("distill.lock: package %s: unknown archive %q (want debian or security)", name, l.Archive)
+	}
+	return &debian.Package{
+		Name: name, Version: l.Version, Architecture: l.Architecture,
+		Source: l.Source, SourceVersion: l.SourceVersion,
+		Filename: l.Filename, Size: l.Size, SHA256: l.SHA256, BaseURI: base,
+	}, nil
+}
+
+func (a *Assembler) archive(arch string) (Archive, error) {
+	if c, ok := a.clients[arch]; ok {
+		return c, nil
+	}
+	c, err := a.archives(arch)
+	if err != nil {
+		return nil, err
+	}
+	a.clients[arch] = c
+	return c, nil
+}
+
+func (a *Assembler) index(ctx context.Context, arch string) (*debian.Index, error) {
+	if ix, ok := a.indexes[arch]; ok {
+		return ix, nil
+	}
+	c, err := a.archive(arch)
+	if err != nil {
+		return nil, err
+	}
+	a.logf("reading the Debian %s index for %s", Codename, arch)
+	ix, err := c.Index(ctx, Codename)
+	if err != nil {
+		return nil, err
+	}
+	a.indexes[arch] = ix
+	return ix, nil
+}
+
+func (a *Assembler) goToolchain(ctx context.Context, want, platform string) (*toolchain.Go, error) {
+	if want == "" {
+		want = DefaultGoVersion
+	}
+	if a.locked {
+		version, pinned, err := a.lockedToolchain(want, platform)
+		if err != nil {
+			return nil, err
+		}
+		return a.toolchains.Download(ctx, version, platform, pinned.Sum)
+	}
+	version, err := a.toolchains.Resolve(ctx, want, platform)
+	if err != nil {
+		return nil, err
+	}
+	a.logf("fetching Go %s for %s", version, platform)
+	g, err := a.toolchains.Download(ctx, version, platform, "")
+	if err != nil {
+		return nil, err
+	}
+	a.lock.SetToolchain(version, platform, lockfile.Toolchain{Module: toolchain.GoModule, Version: g.ModVersion, Sum: g.Sum})
+	return g, nil
+}
+
+// lockedToolchain finds the pinned release matching a request: "1.26" matches
+// the go1.26.x the lock holds.
+func (a *Assembler) lockedToolchain(want, platform string) (string, lockfile.Toolchain, error) {
+	want = "go" + strings.TrimPrefix(want, "go")
+	for _, v := range slices.Sorted(maps.Keys(a.lock.Toolchains)) {
+		if v == want || strings.HasPrefix(v, want+".") {
+			t, err := a.lock.Toolchain(v, platform)
+			if err == nil {
+				return v, t, nil
+			}
+		}
+	}
+	return "", lockfile.Toolchain{}, fmt.Errorf("--locked: Go %s for %s: %w; run without --locked to resolve it", strings.TrimPrefix(want, "go"), platform, lockfile.ErrNotLocked)
+}
+
+// debianArch maps an OCI platform to a Debian architecture.
+func debianArch(platform string) (string, error) {
+	switch platform {
+	case "linux/amd64":
+		return "amd64", nil
+	case "linux/arm64", "linux/arm64/v8":
+		return "arm64", nil
+	}
+	return "", fmt.Errorf("platform %q is not supported (linux/amd64, linux/arm64)", platform)
+}
+
+// compression level per kind: runtime images are small and shipped often;
+// builder layers are large and stay on the build machine.
+func compressionLevel(k Kind) int {
+	if k == Runtime {
+		return gzip.BestCompression
+	}
+	return gzip.DefaultCompression
+}

@@ -1,0 +1,15 @@
+// Package rootfs assembles reproducible OCI images from Debian packages: the
+// distroless-style runtime flavours (static, base, cc and their :debug variants)
+// and the builder images (Debian minbase plus a toolchain).
+//
+// It owns the filesystem an image ships: which files from which package, the
+// merged-/usr layout, /etc/passwd and /etc/group with root and nonroot (65532),
+// the generated CA bundle, dpkg status.d records that scanners read, and the
+// normalisation that makes two builds byte-identical (sorted tar entries,
+// SOURCE_DATE_EPOCH timestamps, numeric owners, no hidden clock).
+//
+// It must not talk to the Debian archive itself (internal/debian does), run
+// BuildKit, or know about pipelines; its output is a go-containerregistry
+// v1.Image that callers write to an OCI layout, push, or hand to BuildKit as a
+// stage base.
+package rootfs
