@@ -47,7 +47,7 @@ build: ## build the distill CLI into ./bin (static)
 setup: apt tools build ## install everything distill needs on this machine
 
 demo: setup ## build a distroless image with a real BuildKit and show where it is
-	@test/demo.sh
+	@examples/demo.sh
 
 test: setup ## unit tests, then integration tests against a real buildkitd and registry
 	go test -short -count=1 $(GO_TEST_FLAGS) ./...

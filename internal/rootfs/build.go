@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -222,7 +223,7 @@ func (a *Assembler) Build(ctx context.Context, req Request) (*Result, error) {
 	a.logf("fetching %d packages for %s %s", len(all), res.Name(), platform)
 	files, err := archive.FetchAll(ctx, all)
 	if err != nil {
-		return nil, err
+		return nil, a.explainFetchError(err)
 	}
 	a.logf("assembling %s %s", res.Name(), platform)
 	if res.Image, err = a.assemble(f, debug, platform, plans, files, tc); err != nil {
@@ -234,6 +235,23 @@ func (a *Assembler) Build(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// explainFetchError says what a failed download means for a locked build.
+func (a *Assembler) explainFetchError(err error) error {
+	if !a.locked {
+		return err
+	}
+	var he *debian.HTTPError
+	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("--locked: %w: the mirror no longer has a package distill.lock pins (Debian drops superseded versions); "+
+			"build without --locked to re-resolve and update the lock, or point --debian-mirror at a snapshot mirror", err)
+	}
+	var ce *debian.ChecksumError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("--locked: %w: the mirror serves other bytes than distill.lock pins", err)
+	}
+	return err
 }
 
 // Name is the flavour name with its variant ("static:debug").

@@ -1,0 +1,3 @@
+module github.com/distill-dev/distill/examples/base-images
+
+go 1.26
