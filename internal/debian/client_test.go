@@ -15,42 +15,41 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/distill-dev/distill/internal/debian/debiantest"
 )
 
 // e2eArchive publishes a small signed archive: bookworm (by-hash, .xz) and
 // bookworm-security (.gz served, .xz listed but missing); no -updates suite.
-func e2eArchive(t *testing.T, key *openpgp.Entity) *fakeArchive {
+func e2eArchive(t *testing.T, key *openpgp.Entity) *debiantest.Archive {
 	t.Helper()
-	a := newFakeArchive(t)
-	a.publish("/debian", "bookworm", []archivePkg{
-		{Deb: testDeb{Name: "app", Version: "1.0", DataExt: ".xz",
-			Fields: "Depends: libfoo (>= 1.0)\n",
-			Files: []tarEntry{
-				{Name: "./"}, {Name: "./usr/"}, {Name: "./usr/bin/"},
-				{Name: "./usr/bin/app", Body: "#!/bin/sh\necho app\n", Mode: 0o755},
-				{Name: "./usr/bin/app2", Link: "app"},
+	a := debiantest.NewArchive(t)
+	a.Publish("/debian", "bookworm", []debiantest.Deb{
+		{Package: "app", Version: "1.0", DataCompression: ".xz",
+			Priority: "optional", PreDepends: "base-files", Depends: "libfoo (>= 1.0), mawk | awk",
+			Files: []debiantest.File{
+				{Path: "./"}, {Path: "./usr/"}, {Path: "./usr/bin/"},
+				{Path: "./usr/bin/app", Data: "#!/bin/sh\necho app\n", Mode: 0o755},
+				{Path: "./usr/bin/app2", Linkname: "app"},
 			},
-			ControlFiles: []tarEntry{
-				{Name: "./postinst", Body: "#!/bin/sh\nexit 0\n", Mode: 0o755},
-				{Name: "./md5sums", Body: "d41d8cd98f00b204e9800998ecf8427e  usr/bin/app\n"},
+			Postinst: "#!/bin/sh\nexit 0\n",
+			ControlFiles: []debiantest.File{
+				{Path: "./md5sums", Data: "d41d8cd98f00b204e9800998ecf8427e  usr/bin/app\n"},
 			}},
-			Stanza: "Priority: optional\nPre-Depends: base-files\nDepends: libfoo (>= 1.0), mawk | awk\n"},
-		{Deb: testDeb{Name: "libfoo", Version: "1.0", DataExt: ".zst",
-			Files: []tarEntry{{Name: "./usr/lib/libfoo.so.1", Body: "old"}}},
-			Stanza: "Priority: optional\n"},
-		{Deb: testDeb{Name: "base-files", Version: "12.4", DataExt: ".gz",
-			Files: []tarEntry{{Name: "./etc/"}, {Name: "./etc/os-release", Body: "ID=debian\n"}}},
-			Stanza: "Priority: required\nEssential: yes\n"},
-		{Deb: testDeb{Name: "mawk", Version: "1.3.4", DataExt: ".xz", ControlExt: ".xz",
-			Files: []tarEntry{{Name: "./usr/bin/mawk", Body: "ELF", Mode: 0o755}}},
-			Stanza: "Priority: required\nProvides: awk\n"},
-	}, suiteOptions{ByHash: true, Signers: []*openpgp.Entity{key}})
-	a.publish("/debian-security", "bookworm-security", []archivePkg{
-		{Deb: testDeb{Name: "libfoo", Version: "1.0+deb12u1", DataExt: ".zst",
-			Files: []tarEntry{{Name: "./usr/lib/"}, {Name: "./usr/lib/libfoo.so.1", Body: "patched"}}},
-			Stanza: "Priority: optional\nSource: foo (1.0+deb12u1)\n"},
-	}, suiteOptions{Exts: []string{".gz"}, ListOnly: []string{".xz"}, Signers: []*openpgp.Entity{key},
-		ValidUntil: testNow.Add(7 * 24 * time.Hour)})
+		{Package: "libfoo", Version: "1.0", DataCompression: ".zst", Priority: "optional",
+			Files: []debiantest.File{{Path: "./usr/lib/libfoo.so.1", Data: "old"}}},
+		{Package: "base-files", Version: "12.4", DataCompression: ".gz", Priority: "required", Essential: true,
+			Files: []debiantest.File{{Path: "./etc/"}, {Path: "./etc/os-release", Data: "ID=debian\n"}}},
+		{Package: "mawk", Version: "1.3.4", DataCompression: ".xz", ControlCompression: ".xz",
+			Priority: "required", Provides: "awk",
+			Files: []debiantest.File{{Path: "./usr/bin/mawk", Data: "ELF", Mode: 0o755}}},
+	}, debiantest.SuiteOptions{ByHash: true, Signers: []*openpgp.Entity{key}})
+	a.Publish("/debian-security", "bookworm-security", []debiantest.Deb{
+		{Package: "libfoo", Version: "1.0+deb12u1", DataCompression: ".zst",
+			Priority: "optional", Source: "foo (1.0+deb12u1)",
+			Files: []debiantest.File{{Path: "./usr/lib/"}, {Path: "./usr/lib/libfoo.so.1", Data: "patched"}}},
+	}, debiantest.SuiteOptions{Exts: []string{".gz"}, ListOnly: []string{".xz"}, Signers: []*openpgp.Entity{key},
+		ValidUntil: debiantest.Now().Add(7 * 24 * time.Hour)})
 	return a
 }
 
@@ -71,13 +70,13 @@ func (l *logRecorder) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
-func newTestClient(t *testing.T, a *fakeArchive, key *openpgp.Entity, opts ...Option) *Client {
+func newTestClient(t *testing.T, a *debiantest.Archive, key *openpgp.Entity, opts ...Option) *Client {
 	t.Helper()
 	base := []Option{
-		WithKeyring(publicKeyring(t, key)),
+		WithKeyring(debiantest.PublicKeyring(t, key)),
 		WithCacheDir(t.TempDir()),
-		WithClock(func() time.Time { return testNow }),
-		WithHTTPClient(a.srv.Client()),
+		WithClock(debiantest.Now),
+		WithHTTPClient(a.HTTPClient()),
 	}
 	c, err := NewClient(Mirrors{Debian: a.URL("/debian"), Security: a.URL("/debian-security/")}, append(base, opts...)...)
 	if err != nil {
@@ -89,7 +88,7 @@ func newTestClient(t *testing.T, a *fakeArchive, key *openpgp.Entity, opts ...Op
 // TestEndToEnd: Index → Resolve → FetchAll → OpenDeb → WalkData/ControlFile
 // against a signed archive served over HTTP, with data.tar.xz, .zst and .gz.
 func TestEndToEnd(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
 	logs := &logRecorder{}
 	c := newTestClient(t, a, key, WithLogf(logs.logf))
@@ -102,11 +101,11 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(logs.String(), "suite bookworm-updates not found") {
 		t.Errorf("missing -updates suite not reported:\n%s", logs)
 	}
-	if a.hitCount("/by-hash/SHA256/") != 1 || a.hitCount("/debian/dists/bookworm/main/binary-amd64/Packages") != 0 {
-		t.Errorf("main index not fetched by hash: %v", a.hits)
+	if a.Hits("/by-hash/SHA256/") != 1 || a.Hits("/debian/dists/bookworm/main/binary-amd64/Packages") != 0 {
+		t.Errorf("main index not fetched by hash: %v", a.HitCounts())
 	}
-	if a.hitCount("/debian-security/dists/bookworm-security/main/binary-amd64/Packages.gz") != 1 {
-		t.Errorf("security index did not fall back to .gz: %v", a.hits)
+	if a.Hits("/debian-security/dists/bookworm-security/main/binary-amd64/Packages.gz") != 1 {
+		t.Errorf("security index did not fall back to .gz: %v", a.HitCounts())
 	}
 	lib, _ := ix.Candidate("libfoo")
 	if lib.Version != "1.0+deb12u1" || lib.Suite != "bookworm-security" || lib.BaseURI != a.URL("/debian-security") ||
@@ -200,21 +199,21 @@ func TestEndToEnd(t *testing.T) {
 
 	// A second Index downloads only the InRelease files; the second FetchAll
 	// downloads nothing.
-	packagesHits := a.hitCount("/by-hash/") + a.hitCount("/Packages")
-	debHits := a.hitCount(".deb")
+	packagesHits := a.Hits("/by-hash/") + a.Hits("/Packages")
+	debHits := a.Hits(".deb")
 	if _, err := c.Index(ctx, "bookworm"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.FetchAll(ctx, pkgs); err != nil {
 		t.Fatal(err)
 	}
-	if got := a.hitCount("/by-hash/") + a.hitCount("/Packages"); got != packagesHits {
+	if got := a.Hits("/by-hash/") + a.Hits("/Packages"); got != packagesHits {
 		t.Errorf("second Index downloaded Packages again (%d → %d hits)", packagesHits, got)
 	}
-	if got := a.hitCount(".deb"); got != debHits {
+	if got := a.Hits(".deb"); got != debHits {
 		t.Errorf("second FetchAll downloaded debs again (%d → %d hits)", debHits, got)
 	}
-	if got := a.hitCount("/InRelease"); got != 6 {
+	if got := a.Hits("/InRelease"); got != 6 {
 		t.Errorf("InRelease hits = %d, want 6", got)
 	}
 	// The cache holds decompressed indexes and debs by SHA-256, and no
@@ -234,7 +233,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func TestIndexMissingMainSuite(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
 	c := newTestClient(t, a, key)
 	_, err := c.Index(context.Background(), "trixie")
@@ -245,10 +244,10 @@ func TestIndexMissingMainSuite(t *testing.T) {
 }
 
 func TestIndexWithoutSecurityMirror(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
-	c, err := NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(publicKeyring(t, key)),
-		WithCacheDir(t.TempDir()), WithClock(func() time.Time { return testNow }))
+	c, err := NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(debiantest.PublicKeyring(t, key)),
+		WithCacheDir(t.TempDir()), WithClock(debiantest.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,10 +261,10 @@ func TestIndexWithoutSecurityMirror(t *testing.T) {
 }
 
 func TestIndexRejectsUntrustedSecuritySuite(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
-	rogue := newTestKey(t, "rogue")
-	a.publish("/debian-security", "bookworm-security", nil, suiteOptions{Signers: []*openpgp.Entity{rogue}})
+	rogue := debiantest.NewKey(t, "rogue")
+	a.Publish("/debian-security", "bookworm-security", nil, debiantest.SuiteOptions{Signers: []*openpgp.Entity{rogue}})
 	c := newTestClient(t, a, key)
 	_, err := c.Index(context.Background(), "bookworm")
 	var se *SignatureError
@@ -278,10 +277,11 @@ func TestIndexRejectsUntrustedSecuritySuite(t *testing.T) {
 }
 
 func TestIndexWrongCodename(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
 	// A validly signed bookworm release replayed as trixie.
-	a.put("/debian/dists/trixie/InRelease", a.files["/debian/dists/bookworm/InRelease"])
+	rel, _ := a.Get("/debian/dists/bookworm/InRelease")
+	a.Put("/debian/dists/trixie/InRelease", rel)
 	c := newTestClient(t, a, key)
 	_, err := c.Index(context.Background(), "trixie")
 	if err == nil || !strings.Contains(err.Error(), `release is for suite "test-bookworm" (codename "bookworm"), not "trixie"`) {
@@ -290,9 +290,9 @@ func TestIndexWrongCodename(t *testing.T) {
 }
 
 func TestIndexValidUntil(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
-	late := func() time.Time { return testNow.Add(30 * 24 * time.Hour) }
+	late := func() time.Time { return debiantest.Now().Add(30 * 24 * time.Hour) }
 	c := newTestClient(t, a, key, WithClock(late))
 	_, err := c.Index(context.Background(), "bookworm")
 	var ee *ReleaseExpiredError
@@ -306,11 +306,11 @@ func TestIndexValidUntil(t *testing.T) {
 }
 
 func TestIndexPackagesChecksumMismatch(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
 	// Serve another (well-formed) index in place of the signed one.
 	path := "/debian-security/dists/bookworm-security/main/binary-amd64/Packages.gz"
-	a.put(path, compressBytes(t, ".gz", []byte("Package: evil\nVersion: 6.6.6\n\n")))
+	a.Put(path, debiantest.Compress(t, ".gz", []byte("Package: evil\nVersion: 6.6.6\n\n")))
 	c := newTestClient(t, a, key)
 	_, err := c.Index(context.Background(), "bookworm")
 	var ce *ChecksumError
@@ -326,7 +326,7 @@ func TestIndexPackagesChecksumMismatch(t *testing.T) {
 }
 
 func TestIndexCorruptCacheRedownloads(t *testing.T) {
-	key := newTestKey(t, "archive")
+	key := debiantest.NewKey(t, "archive")
 	a := e2eArchive(t, key)
 	c := newTestClient(t, a, key)
 	ctx := context.Background()
@@ -340,7 +340,7 @@ func TestIndexCorruptCacheRedownloads(t *testing.T) {
 	for _, e := range ents {
 		os.WriteFile(filepath.Join(c.CacheDir(), "indexes", e.Name()), []byte("Package: evil\nVersion: 1\n\n"), 0o644)
 	}
-	before := a.hitCount("/by-hash/") + a.hitCount("/Packages")
+	before := a.Hits("/by-hash/") + a.Hits("/Packages")
 	ix, err := c.Index(ctx, "bookworm")
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +349,7 @@ func TestIndexCorruptCacheRedownloads(t *testing.T) {
 		t.Fatal("corrupt cache entry was used")
 	}
 	// Both indexes are downloaded again, exactly as the first time.
-	if got := a.hitCount("/by-hash/") + a.hitCount("/Packages"); got != 2*before {
+	if got := a.Hits("/by-hash/") + a.Hits("/Packages"); got != 2*before {
 		t.Errorf("Packages hits %d → %d, want %d", before, got, 2*before)
 	}
 }
@@ -398,13 +398,13 @@ func TestNewClientOptions(t *testing.T) {
 // Without the uncompressed checksum in the Release, the compressed index is
 // cached and decompressed on each use.
 func TestIndexWithoutUncompressedChecksum(t *testing.T) {
-	key := newTestKey(t, "archive")
-	a := newFakeArchive(t)
-	a.publish("/debian", "bookworm", []archivePkg{
-		{Deb: testDeb{Name: "hello", Version: "2.10", DataExt: ".xz"}},
-	}, suiteOptions{Exts: []string{".gz"}, NoPlain: true, Signers: []*openpgp.Entity{key}})
-	c, err := NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(publicKeyring(t, key)),
-		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.srv.Client()))
+	key := debiantest.NewKey(t, "archive")
+	a := debiantest.NewArchive(t)
+	a.Publish("/debian", "bookworm", []debiantest.Deb{
+		{Package: "hello", Version: "2.10", DataCompression: ".xz"},
+	}, debiantest.SuiteOptions{Exts: []string{".gz"}, NoPlain: true, Signers: []*openpgp.Entity{key}})
+	c, err := NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(debiantest.PublicKeyring(t, key)),
+		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.HTTPClient()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestIndexWithoutUncompressedChecksum(t *testing.T) {
 			t.Fatal("hello not indexed")
 		}
 	}
-	if got := a.hitCount("/Packages.gz"); got != 1 {
+	if got := a.Hits("/Packages.gz"); got != 1 {
 		t.Errorf("Packages.gz downloaded %d times, want 1", got)
 	}
 	ents, _ := os.ReadDir(filepath.Join(c.CacheDir(), "indexes"))
@@ -426,16 +426,16 @@ func TestIndexWithoutUncompressedChecksum(t *testing.T) {
 	}
 
 	// A Release without an index for the architecture is an error.
-	c, err = NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(publicKeyring(t, key)),
-		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.srv.Client()), WithComponents("contrib"))
+	c, err = NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(debiantest.PublicKeyring(t, key)),
+		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.HTTPClient()), WithComponents("contrib"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Index(context.Background(), "bookworm"); err == nil || !strings.Contains(err.Error(), "lists no contrib/binary-amd64/Packages index") {
 		t.Errorf("err = %v", err)
 	}
-	c, err = NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(publicKeyring(t, key)),
-		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.srv.Client()), WithArch("riscv64"))
+	c, err = NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(debiantest.PublicKeyring(t, key)),
+		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.HTTPClient()), WithArch("riscv64"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,11 +446,11 @@ func TestIndexWithoutUncompressedChecksum(t *testing.T) {
 
 // Every listed compression missing on the mirror: the 404 is reported.
 func TestIndexPackagesMissing(t *testing.T) {
-	key := newTestKey(t, "archive")
-	a := newFakeArchive(t)
-	a.publish("/debian", "bookworm", nil, suiteOptions{Exts: []string{}, ListOnly: []string{".xz", ".gz"}, Signers: []*openpgp.Entity{key}})
-	c, err := NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(publicKeyring(t, key)),
-		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.srv.Client()))
+	key := debiantest.NewKey(t, "archive")
+	a := debiantest.NewArchive(t)
+	a.Publish("/debian", "bookworm", nil, debiantest.SuiteOptions{Exts: []string{}, ListOnly: []string{".xz", ".gz"}, Signers: []*openpgp.Entity{key}})
+	c, err := NewClient(Mirrors{Debian: a.URL("/debian")}, WithKeyring(debiantest.PublicKeyring(t, key)),
+		WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.HTTPClient()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/distill-dev/distill/internal/debian/debiantest"
 )
 
 func writeDeb(t *testing.T, data []byte) string {
@@ -37,16 +39,20 @@ func walkNames(t *testing.T, d *Deb) []string {
 }
 
 func TestDebCompressions(t *testing.T) {
-	files := []tarEntry{
-		{Name: "./"}, {Name: "./usr/"},
-		{Name: "./usr/share/doc/x/copyright", Body: "GPL"},
-		{Name: "./usr/bin/x", Body: strings.Repeat("odd length!", 101), Mode: 0o755},
+	files := []debiantest.File{
+		{Path: "./"}, {Path: "./usr/"},
+		{Path: "./usr/share/doc/x/copyright", Data: "GPL"},
+		{Path: "./usr/bin/x", Data: strings.Repeat("odd length!", 101), Mode: 0o755},
 	}
 	want := "./= ./usr/= ./usr/share/doc/x/copyright=GPL ./usr/bin/x=" + strings.Repeat("odd length!", 101)
 	for _, dataExt := range []string{".xz", ".zst", ".gz", ""} {
 		for _, ctlExt := range []string{".gz", ".xz", ".zst"} {
-			d, err := OpenDeb(writeDeb(t, buildDeb(t, testDeb{Name: "x", Version: "1:2.0-1", DataExt: dataExt, ControlExt: ctlExt,
-				Files: files, ControlFiles: []tarEntry{{Name: "./conffiles", Body: "/etc/x.conf\n"}}})))
+			setting := dataExt
+			if setting == "" {
+				setting = "none" // an uncompressed data.tar
+			}
+			d, err := OpenDeb(writeDeb(t, debiantest.BuildDeb(t, debiantest.Deb{Package: "x", Version: "1:2.0-1", DataCompression: setting, ControlCompression: ctlExt,
+				Files: files, ControlFiles: []debiantest.File{{Path: "./conffiles", Data: "/etc/x.conf\n"}}})))
 			if err != nil {
 				t.Fatalf("data%s control%s: %v", dataExt, ctlExt, err)
 			}
@@ -76,8 +82,8 @@ func TestDebCompressions(t *testing.T) {
 }
 
 func TestDebWalkStops(t *testing.T) {
-	d, err := OpenDeb(writeDeb(t, buildDeb(t, testDeb{Name: "x", Version: "1", DataExt: ".xz",
-		Files: []tarEntry{{Name: "./a", Body: "1"}, {Name: "./b", Body: "2"}, {Name: "./c", Body: "3"}}})))
+	d, err := OpenDeb(writeDeb(t, debiantest.BuildDeb(t, debiantest.Deb{Package: "x", Version: "1", DataCompression: ".xz",
+		Files: []debiantest.File{{Path: "./a", Data: "1"}, {Path: "./b", Data: "2"}, {Path: "./c", Data: "3"}}})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,19 +110,22 @@ func TestDebWalkStops(t *testing.T) {
 }
 
 func TestOpenDebErrors(t *testing.T) {
-	ctl := compressBytes(t, ".gz", buildTar(t, []tarEntry{{Name: "./control", Body: "Package: x\nVersion: 1\nArchitecture: all\n"}}))
-	data := compressBytes(t, ".gz", buildTar(t, nil))
+	ctl := debiantest.Compress(t, ".gz", debiantest.Tar(t, []debiantest.File{{Path: "./control", Data: "Package: x\nVersion: 1\nArchitecture: all\n"}}))
+	data := debiantest.Compress(t, ".gz", debiantest.Tar(t, nil))
+	bin := debiantest.ArMember{Name: "debian-binary", Data: []byte("2.0\n")}
+	ctlM := debiantest.ArMember{Name: "control.tar.gz", Data: ctl}
+	dataM := debiantest.ArMember{Name: "data.tar.gz", Data: data}
 	for name, tc := range map[string]struct {
 		data []byte
 		want string
 	}{
 		"not ar":         {[]byte("hello, world"), "not a .deb"},
 		"empty":          {nil, "not a .deb"},
-		"wrong first":    {buildAr([]arMember{{"control.tar.gz", ctl}, {"data.tar.gz", data}}), "not debian-binary"},
-		"format 3":       {buildAr([]arMember{{"debian-binary", []byte("3.0\n")}, {"control.tar.gz", ctl}, {"data.tar.gz", data}}), "unsupported .deb format"},
-		"no data":        {buildAr([]arMember{{"debian-binary", []byte("2.0\n")}, {"control.tar.gz", ctl}}), "missing control.tar or data.tar"},
-		"truncated":      {buildAr([]arMember{{"debian-binary", []byte("2.0\n")}, {"control.tar.gz", ctl}, {"data.tar.gz", data}})[:100], "missing control.tar or data.tar"},
-		"truncated data": {truncate(buildAr([]arMember{{"debian-binary", []byte("2.0\n")}, {"control.tar.gz", ctl}, {"data.tar.gz", data}}), 10), "ar member data.tar.gz is truncated"},
+		"wrong first":    {debiantest.Ar(ctlM, dataM), "not debian-binary"},
+		"format 3":       {debiantest.Ar(debiantest.ArMember{Name: "debian-binary", Data: []byte("3.0\n")}, ctlM, dataM), "unsupported .deb format"},
+		"no data":        {debiantest.Ar(bin, ctlM), "missing control.tar or data.tar"},
+		"truncated":      {debiantest.Ar(bin, ctlM, dataM)[:100], "missing control.tar or data.tar"},
+		"truncated data": {truncate(debiantest.Ar(bin, ctlM, dataM), 10), "ar member data.tar.gz is truncated"},
 	} {
 		d, err := OpenDeb(writeDeb(t, tc.data))
 		if err == nil {
@@ -131,7 +140,7 @@ func TestOpenDebErrors(t *testing.T) {
 	}
 
 	// A corrupt data member is reported by WalkData.
-	bad := buildAr([]arMember{{"debian-binary", []byte("2.0\n")}, {"control.tar.gz", ctl}, {"data.tar.xz", []byte("not xz at all")}})
+	bad := debiantest.Ar(bin, ctlM, debiantest.ArMember{Name: "data.tar.xz", Data: []byte("not xz at all")})
 	d, err := OpenDeb(writeDeb(t, bad))
 	if err != nil {
 		t.Fatal(err)

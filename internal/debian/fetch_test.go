@@ -8,21 +8,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/distill-dev/distill/internal/debian/debiantest"
 )
 
-func fetchFixture(t *testing.T) (*fakeArchive, *Client, *Index) {
+func fetchFixture(t *testing.T) (*debiantest.Archive, *Client, *Index) {
 	t.Helper()
-	key := newTestKey(t, "archive")
-	a := newFakeArchive(t)
-	a.publish("/debian", "bookworm", []archivePkg{
-		{Deb: testDeb{Name: "hello", Version: "2.10", DataExt: ".xz", Files: []tarEntry{{Name: "./usr/bin/hello", Body: "hi"}}}},
-		{Deb: testDeb{Name: "world", Version: "1.0", DataExt: ".gz", Files: []tarEntry{{Name: "./usr/bin/world", Body: "earth"}}}},
-	}, suiteOptions{Signers: []*openpgp.Entity{key}})
+	key := debiantest.NewKey(t, "archive")
+	a := debiantest.NewArchive(t)
+	a.Publish("/debian", "bookworm", []debiantest.Deb{
+		{Package: "hello", Version: "2.10", DataCompression: ".xz", Files: []debiantest.File{{Path: "./usr/bin/hello", Data: "hi"}}},
+		{Package: "world", Version: "1.0", DataCompression: ".gz", Files: []debiantest.File{{Path: "./usr/bin/world", Data: "earth"}}},
+	}, debiantest.SuiteOptions{Signers: []*openpgp.Entity{key}})
 	c, err := NewClient(Mirrors{Debian: a.URL("/debian")},
-		WithKeyring(publicKeyring(t, key)), WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.srv.Client()))
+		WithKeyring(debiantest.PublicKeyring(t, key)), WithCacheDir(t.TempDir()), fixedClock(), WithHTTPClient(a.HTTPClient()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +34,8 @@ func fetchFixture(t *testing.T) (*fakeArchive, *Client, *Index) {
 	return a, c, ix
 }
 
-// fixedClock pins the client clock to testNow.
-func fixedClock() Option { return WithClock(func() time.Time { return testNow }) }
+// fixedClock pins the client clock to debiantest.Now().
+func fixedClock() Option { return WithClock(debiantest.Now) }
 
 func debsDir(t *testing.T, c *Client) []string {
 	t.Helper()
@@ -52,18 +53,21 @@ func debsDir(t *testing.T, c *Client) []string {
 func TestFetchChecksumMismatch(t *testing.T) {
 	a, c, ix := fetchFixture(t)
 	p, _ := ix.Candidate("hello")
-	good := a.files["/debian/"+p.Filename]
+	good, ok := a.Get("/debian/" + p.Filename)
+	if !ok {
+		t.Fatalf("archive does not serve %s", p.Filename)
+	}
 
 	// Same size, different bytes.
 	bad := bytes.Clone(good)
 	bad[len(bad)-1] ^= 0xff
-	a.put("/debian/"+p.Filename, bad)
+	a.Put("/debian/"+p.Filename, bad)
 	_, err := c.Fetch(context.Background(), p)
 	var ce *ChecksumError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want *ChecksumError", err)
 	}
-	if ce.URL != p.URL() || ce.Want != p.SHA256 || ce.Got != sha256Hex(bad) || ce.GotSize != ce.WantSize {
+	if ce.URL != p.URL() || ce.Want != p.SHA256 || ce.Got != debiantest.SHA256(bad) || ce.GotSize != ce.WantSize {
 		t.Errorf("ChecksumError = %+v", ce)
 	}
 	if got := debsDir(t, c); len(got) != 0 {
@@ -71,7 +75,7 @@ func TestFetchChecksumMismatch(t *testing.T) {
 	}
 
 	// Longer than promised: refused, nothing kept.
-	a.put("/debian/"+p.Filename, append(bytes.Clone(good), 0))
+	a.Put("/debian/"+p.Filename, append(bytes.Clone(good), 0))
 	_, err = c.Fetch(context.Background(), p)
 	if !errors.As(err, &ce) || ce.GotSize != p.Size+1 || !strings.Contains(err.Error(), "size") {
 		t.Fatalf("err = %v, want a size mismatch", err)
@@ -88,7 +92,7 @@ func TestFetchChecksumMismatch(t *testing.T) {
 	}
 
 	// Once the mirror is fixed the package is fetched.
-	a.put("/debian/"+p.Filename, good)
+	a.Put("/debian/"+p.Filename, good)
 	path, err := c.Fetch(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +109,10 @@ func TestFetchRehashesCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hits := a.hitCount(".deb")
+	hits := a.Hits(".deb")
 	// A cached file is used as is...
-	if _, err := c.Fetch(context.Background(), p); err != nil || a.hitCount(".deb") != hits {
-		t.Fatalf("cached fetch: %v, hits %d → %d", err, hits, a.hitCount(".deb"))
+	if _, err := c.Fetch(context.Background(), p); err != nil || a.Hits(".deb") != hits {
+		t.Fatalf("cached fetch: %v, hits %d → %d", err, hits, a.Hits(".deb"))
 	}
 	// ...unless it no longer matches, then it is downloaded again.
 	if err := os.WriteFile(path, []byte("corrupt"), 0o644); err != nil {
@@ -117,10 +121,10 @@ func TestFetchRehashesCache(t *testing.T) {
 	if _, err := c.Fetch(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	if a.hitCount(".deb") != hits+1 {
+	if a.Hits(".deb") != hits+1 {
 		t.Errorf("corrupt cache entry not re-downloaded")
 	}
-	if b, _ := os.ReadFile(path); sha256Hex(b) != p.SHA256 {
+	if b, _ := os.ReadFile(path); debiantest.SHA256(b) != p.SHA256 {
 		t.Error("cache entry not repaired")
 	}
 }

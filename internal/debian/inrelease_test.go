@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/distill-dev/distill/internal/debian/debiantest"
 )
 
 const testReleaseText = `Origin: Debian
@@ -29,9 +31,9 @@ SHA256:
 `
 
 func TestVerifyInReleaseGood(t *testing.T) {
-	key := newTestKey(t, "archive")
-	data := clearsignText(t, testReleaseText, key)
-	rel, err := VerifyInRelease(data, publicKeyring(t, key), testNow)
+	key := debiantest.NewKey(t, "archive")
+	data := debiantest.Clearsign(t, testReleaseText, key)
+	rel, err := VerifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,21 +82,21 @@ func wantSignatureError(t *testing.T, err error, reason string) {
 }
 
 func TestVerifyInReleaseTampered(t *testing.T) {
-	key := newTestKey(t, "archive")
-	data := clearsignText(t, testReleaseText, key)
+	key := debiantest.NewKey(t, "archive")
+	data := debiantest.Clearsign(t, testReleaseText, key)
 	tampered := bytes.Replace(data, []byte("50060337 main/binary-amd64/Packages"), []byte("50060338 main/binary-amd64/Packages"), 1)
 	if bytes.Equal(tampered, data) {
 		t.Fatal("tampering did not change the text")
 	}
-	_, err := VerifyInRelease(tampered, publicKeyring(t, key), testNow)
+	_, err := VerifyInRelease(tampered, debiantest.PublicKeyring(t, key), debiantest.Now())
 	wantSignatureError(t, err, "bad signature")
 }
 
 func TestVerifyInReleaseUnknownKey(t *testing.T) {
-	signer := newTestKey(t, "rogue")
-	trusted := newTestKey(t, "archive")
-	data := clearsignText(t, testReleaseText, signer)
-	_, err := VerifyInRelease(data, publicKeyring(t, trusted), testNow)
+	signer := debiantest.NewKey(t, "rogue")
+	trusted := debiantest.NewKey(t, "archive")
+	data := debiantest.Clearsign(t, testReleaseText, signer)
+	_, err := VerifyInRelease(data, debiantest.PublicKeyring(t, trusted), debiantest.Now())
 	wantSignatureError(t, err, "unknown key")
 	if !strings.Contains(err.Error(), "none of which is in the keyring") {
 		t.Errorf("error %q does not explain the unknown key", err)
@@ -102,32 +104,32 @@ func TestVerifyInReleaseUnknownKey(t *testing.T) {
 }
 
 func TestVerifyInReleaseUnsigned(t *testing.T) {
-	key := newTestKey(t, "archive")
-	_, err := VerifyInRelease([]byte(testReleaseText), publicKeyring(t, key), testNow)
+	key := debiantest.NewKey(t, "archive")
+	_, err := VerifyInRelease([]byte(testReleaseText), debiantest.PublicKeyring(t, key), debiantest.Now())
 	wantSignatureError(t, err, "unsigned")
 
 	// A signed message with its signature block cut off is not accepted either.
-	data := clearsignText(t, testReleaseText, key)
+	data := debiantest.Clearsign(t, testReleaseText, key)
 	cut := data[:bytes.Index(data, []byte("-----BEGIN PGP SIGNATURE-----"))]
-	_, err = VerifyInRelease(cut, publicKeyring(t, key), testNow)
+	_, err = VerifyInRelease(cut, debiantest.PublicKeyring(t, key), debiantest.Now())
 	wantSignatureError(t, err, "unsigned")
 }
 
 func TestVerifyInReleaseTrailingData(t *testing.T) {
-	key := newTestKey(t, "archive")
-	data := clearsignText(t, testReleaseText, key)
+	key := debiantest.NewKey(t, "archive")
+	data := debiantest.Clearsign(t, testReleaseText, key)
 	data = append(data, []byte("\nOrigin: Evil\n")...)
-	_, err := VerifyInRelease(data, publicKeyring(t, key), testNow)
+	_, err := VerifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now())
 	wantSignatureError(t, err, "trailing data")
 }
 
 // Debian signs releases with several keys; one known key that verifies is
 // enough, whatever the order of the signatures.
 func TestVerifyInReleaseSeveralSignatures(t *testing.T) {
-	unknown := newTestKey(t, "other")
-	trusted := newTestKey(t, "archive")
-	data := clearsignText(t, testReleaseText, unknown, trusted)
-	rel, err := VerifyInRelease(data, publicKeyring(t, trusted), testNow)
+	unknown := debiantest.NewKey(t, "other")
+	trusted := debiantest.NewKey(t, "archive")
+	data := debiantest.Clearsign(t, testReleaseText, unknown, trusted)
+	rel, err := VerifyInRelease(data, debiantest.PublicKeyring(t, trusted), debiantest.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,31 +151,31 @@ func keyFingerprint(k *packet.PublicKey) string {
 func TestVerifyInReleaseExpiredKey(t *testing.T) {
 	cfg := &packet.Config{
 		Algorithm:       packet.PubKeyAlgoEdDSA,
-		Time:            func() time.Time { return testNow.Add(-48 * time.Hour) },
+		Time:            func() time.Time { return debiantest.Now().Add(-48 * time.Hour) },
 		KeyLifetimeSecs: 3600,
 	}
-	key := newTestKeyWith(t, cfg)
-	data := clearsignText(t, testReleaseText, key)
-	_, err := VerifyInRelease(data, publicKeyring(t, key), testNow)
+	key := debiantest.NewKeyWithConfig(t, "archive", cfg)
+	data := debiantest.Clearsign(t, testReleaseText, key)
+	_, err := VerifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now())
 	wantSignatureError(t, err, "expired")
 }
 
 func TestVerifyInReleaseRevokedKey(t *testing.T) {
-	key := newTestKey(t, "archive")
-	if err := key.RevokeKey(packet.KeyCompromised, "test", &packet.Config{Time: func() time.Time { return testNow.Add(-time.Minute) }}); err != nil {
+	key := debiantest.NewKey(t, "archive")
+	if err := key.RevokeKey(packet.KeyCompromised, "test", &packet.Config{Time: func() time.Time { return debiantest.Now().Add(-time.Minute) }}); err != nil {
 		t.Fatal(err)
 	}
-	data := clearsignText(t, testReleaseText, key)
-	_, err := VerifyInRelease(data, publicKeyring(t, key), testNow)
+	data := debiantest.Clearsign(t, testReleaseText, key)
+	_, err := VerifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now())
 	wantSignatureError(t, err, "revoked")
 }
 
 func TestVerifyInReleaseValidUntil(t *testing.T) {
-	key := newTestKey(t, "archive")
-	validUntil := testNow.Add(-time.Minute)
+	key := debiantest.NewKey(t, "archive")
+	validUntil := debiantest.Now().Add(-time.Minute)
 	text := strings.Replace(testReleaseText, "Acquire-By-Hash", "Valid-Until: "+validUntil.Format(time.RFC1123)+"\nAcquire-By-Hash", 1)
-	data := clearsignText(t, text, key)
-	_, err := VerifyInRelease(data, publicKeyring(t, key), testNow)
+	data := debiantest.Clearsign(t, text, key)
+	_, err := VerifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now())
 	var ee *ReleaseExpiredError
 	if !errors.As(err, &ee) {
 		t.Fatalf("err = %v, want *ReleaseExpiredError", err)
@@ -182,7 +184,7 @@ func TestVerifyInReleaseValidUntil(t *testing.T) {
 		t.Errorf("error = %+v", ee)
 	}
 	// Before Valid-Until it is accepted.
-	rel, err := VerifyInRelease(data, publicKeyring(t, key), testNow.Add(-30*time.Minute))
+	rel, err := VerifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now().Add(-30*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func TestVerifyInReleaseValidUntil(t *testing.T) {
 		t.Error("ValidUntil not parsed")
 	}
 	// The client can be told to accept it (snapshot mirrors).
-	if _, err := verifyInRelease(data, publicKeyring(t, key), testNow, false); err != nil {
+	if _, err := verifyInRelease(data, debiantest.PublicKeyring(t, key), debiantest.Now(), false); err != nil {
 		t.Errorf("with the check off: %v", err)
 	}
 }
@@ -240,14 +242,14 @@ func TestParseReleaseErrors(t *testing.T) {
 // When the first signature by a known key fails (its key expired), a later
 // signature by another known key still verifies the release.
 func TestVerifyInReleaseFirstKnownSignatureFails(t *testing.T) {
-	expired := newTestKeyWith(t, &packet.Config{
+	expired := debiantest.NewKeyWithConfig(t, "archive", &packet.Config{
 		Algorithm:       packet.PubKeyAlgoEdDSA,
-		Time:            func() time.Time { return testNow.Add(-48 * time.Hour) },
+		Time:            func() time.Time { return debiantest.Now().Add(-48 * time.Hour) },
 		KeyLifetimeSecs: 3600,
 	})
-	good := newTestKey(t, "archive")
-	data := clearsignText(t, testReleaseText, expired, good)
-	rel, err := VerifyInRelease(data, publicKeyring(t, expired, good), testNow)
+	good := debiantest.NewKey(t, "archive")
+	data := debiantest.Clearsign(t, testReleaseText, expired, good)
+	rel, err := VerifyInRelease(data, debiantest.PublicKeyring(t, expired, good), debiantest.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/distill-dev/distill/internal/debian/debiantest"
 )
 
 func TestLoadKeyringEmbedded(t *testing.T) {
@@ -29,21 +31,18 @@ func TestLoadKeyringEmbedded(t *testing.T) {
 }
 
 func TestLoadKeyringFormats(t *testing.T) {
-	key := newTestKey(t, "archive")
-	var bin bytes.Buffer
-	if err := key.Serialize(&bin); err != nil {
-		t.Fatal(err)
-	}
+	key := debiantest.NewKey(t, "archive")
+	bin := debiantest.PublicKeyringBytes(t, key)
 	var asc bytes.Buffer
 	w, err := armor.Encode(&asc, "PGP PUBLIC KEY BLOCK", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(bin.Bytes())
+	w.Write(bin)
 	w.Close()
 
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"key.gpg": bin.Bytes(), "key.asc": append([]byte("\n"), asc.Bytes()...)} {
+	for name, data := range map[string][]byte{"key.gpg": bin, "key.asc": append([]byte("\n"), asc.Bytes()...)} {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)

@@ -60,8 +60,12 @@ func newAlternative(f []string) (alternative, bool) {
 // applyAlternatives creates /etc/alternatives/<name> and the link for the
 // highest-priority alternative of each name whose target exists (ties: the
 // alphabetically first target), as update-alternatives in auto mode does.
-// exists reports whether a path is present in the image so far.
-func (t *tree) applyAlternatives(alts []alternative, exists func(string) bool) {
+// lookup reports the tar type of a path present in the image so far.
+func (t *tree) applyAlternatives(alts []alternative, lookup func(string) (byte, bool)) {
+	exists := func(p string) bool {
+		_, ok := lookup(p)
+		return ok
+	}
 	best := map[string]alternative{}
 	for _, a := range alts {
 		if !exists(usrMerge(cleanPath(a.target))) {
@@ -79,19 +83,19 @@ func (t *tree) applyAlternatives(alts []alternative, exists func(string) bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		a := best[n]
-		t.alternativeLink(a)
+		t.alternativeLink(a, lookup)
 		for _, s := range a.slaves {
 			if exists(usrMerge(cleanPath(s.target))) {
-				t.alternativeLink(s)
+				t.alternativeLink(s, lookup)
 			}
 		}
 	}
 }
 
-func (t *tree) alternativeLink(a alternative) {
+func (t *tree) alternativeLink(a alternative, lookup func(string) (byte, bool)) {
 	link := usrMerge(cleanPath(a.link))
-	if e, ok := t.get(link); ok && e.typ != tar.TypeSymlink {
-		return // a real file wins over an alternative, as in dpkg
+	if typ, ok := lookup(link); ok && typ != tar.TypeSymlink {
+		return // a real file, in this layer or an earlier one, wins over an alternative, as in dpkg
 	}
 	t.symlink("etc/alternatives/"+a.name, a.target)
 	t.symlink(link, "/etc/alternatives/"+a.name)

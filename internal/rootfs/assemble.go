@@ -23,15 +23,15 @@ const RuntimePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // assemble builds each planned layer from the fetched packages (files maps a
 // .deb SHA256 to its path), adds the toolchain layer and writes the config.
 func (a *Assembler) assemble(f Flavour, debug bool, platform string, plans []layerPlan, files map[string]string, tc *toolchain.Go) (v1.Image, error) {
-	present := map[string]bool{} // paths of earlier layers, for alternatives
+	present := map[string]byte{} // paths of earlier layers and their tar type, for alternatives
 	var adds []mutate.Addendum
 	for _, p := range plans {
 		t, err := a.packageTree(p, files, present)
 		if err != nil {
 			return nil, err
 		}
-		for path := range t.entries {
-			present[path] = true
+		for path, e := range t.entries {
+			present[path] = e.typ
 		}
 		l, err := t.layer(a.epoch, compressionLevel(p.kind))
 		if err != nil {
@@ -78,7 +78,7 @@ func (a *Assembler) addendum(l v1.Layer, createdBy string) mutate.Addendum {
 
 // packageTree unpacks one layer's packages and generates what their maintainer
 // scripts would have: status.d records, alternatives, the CA bundle, accounts.
-func (a *Assembler) packageTree(p layerPlan, files map[string]string, present map[string]bool) (*tree, error) {
+func (a *Assembler) packageTree(p layerPlan, files map[string]string, present map[string]byte) (*tree, error) {
 	t := newTree()
 	controls := map[string][]byte{}
 	var alts []alternative
@@ -100,14 +100,17 @@ func (a *Assembler) packageTree(p layerPlan, files map[string]string, present ma
 		t.file(statusDir+"/"+name, 0o644, statusRecord(controls[name]))
 		t.file(statusDir+"/"+name+".md5sums", 0o644, t.md5sums(name))
 	}
-	t.applyAlternatives(alts, func(path string) bool {
-		_, ok := t.get(path)
-		return ok || present[path]
+	t.applyAlternatives(alts, func(path string) (byte, bool) {
+		if e, ok := t.get(path); ok {
+			return e.typ, true
+		}
+		typ, ok := present[path]
+		return typ, ok
 	})
 	if bundle := t.caBundle(); bundle != nil {
 		t.file(CABundle, 0o644, bundle)
 	}
-	if p.name == "debug" {
+	if p.debug {
 		bb, ok := t.get("usr/bin/busybox")
 		if !ok {
 			return nil, errors.New("debug layer: busybox-static did not install usr/bin/busybox")

@@ -157,7 +157,8 @@ type Result struct {
 
 // layerPlan is one package layer to assemble.
 type layerPlan struct {
-	name     string // lock key and history name: flavour name, or "debug"
+	name     string // lock key and history name: flavour name, or "<flavour>:debug"
+	debug    bool   // the busybox layer of a :debug variant
 	kind     Kind
 	first    bool // carries accounts, merged-/usr links and base directories
 	packages []*debian.Package
@@ -169,11 +170,7 @@ func (a *Assembler) Build(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	platform := req.Platform
-	if platform == "" {
-		platform = "linux/amd64"
-	}
-	arch, err := debianArch(platform)
+	platform, arch, err := normalisePlatform(req.Platform)
 	if err != nil {
 		return nil, err
 	}
@@ -293,13 +290,14 @@ func (a *Assembler) plan(ctx context.Context, f Flavour, debug bool, platform, a
 		plans = append(plans, layerPlan{name: fl.Name, kind: fl.Kind, first: i == 0, packages: pkgs})
 	}
 	if debug {
-		pkgs, err := a.layerPackages(ctx, "debug", platform, arch, func(*debian.Index) debian.ResolveRequest {
+		name := f.Name + DebugSuffix
+		pkgs, err := a.layerPackages(ctx, name, platform, arch, func(*debian.Index) debian.ResolveRequest {
 			return debian.ResolveRequest{Packages: []string{busyboxPackage}}
 		}, installed)
 		if err != nil {
 			return nil, err
 		}
-		plans = append(plans, layerPlan{name: "debug", kind: Runtime, packages: pkgs})
+		plans = append(plans, layerPlan{name: name, kind: Runtime, debug: true, packages: pkgs})
 	}
 	return plans, nil
 }
@@ -366,6 +364,9 @@ func (a *Assembler) lockedPackage(name string, l lockfile.Package) (*debian.Pack
 		base = a.mirrors.Security
 	default:
 		return nil, fmt.Errorf("distill.lock: package %s: unknown archive %q (want debian or security)", name, l.Archive)
+	}
+	if base == "" {
+		return nil, fmt.Errorf("distill.lock pins %s=%s from the %s archive, but no mirror for it is configured (--debian-mirror, --debian-security-mirror)", name, l.Version, l.Archive)
 	}
 	return &debian.Package{
 		Name: name, Version: l.Version, Architecture: l.Architecture,
@@ -442,15 +443,16 @@ func (a *Assembler) lockedToolchain(want, platform string) (string, lockfile.Too
 	return "", lockfile.Toolchain{}, fmt.Errorf("--locked: Go %s for %s: %w; run without --locked to resolve it", strings.TrimPrefix(want, "go"), platform, lockfile.ErrNotLocked)
 }
 
-// debianArch maps an OCI platform to a Debian architecture.
-func debianArch(platform string) (string, error) {
+// normalisePlatform returns the canonical OCI platform ("linux/arm64/v8" is
+// "linux/arm64"; empty is linux/amd64) and its Debian architecture.
+func normalisePlatform(platform string) (string, string, error) {
 	switch platform {
-	case "linux/amd64":
-		return "amd64", nil
+	case "", "linux/amd64":
+		return "linux/amd64", "amd64", nil
 	case "linux/arm64", "linux/arm64/v8":
-		return "arm64", nil
+		return "linux/arm64", "arm64", nil
 	}
-	return "", fmt.Errorf("platform %q is not supported (linux/amd64, linux/arm64)", platform)
+	return "", "", fmt.Errorf("platform %q is not supported (linux/amd64, linux/arm64)", platform)
 }
 
 // compression level per kind: runtime images are small and shipped often;

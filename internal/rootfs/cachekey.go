@@ -12,7 +12,7 @@ import (
 // assemblyVersion changes whenever the assembly itself changes what it writes
 // for the same packages (file policy, generated files, config), so that cached
 // images from an older distill are not reused.
-const assemblyVersion = "rootfs/1"
+const assemblyVersion = "rootfs/3"
 
 // cacheKey identifies an image by everything that determines its bytes: the
 // assembly version, the flavour recipe, platform, epoch, each layer's package

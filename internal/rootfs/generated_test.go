@@ -40,10 +40,18 @@ func TestApplyAlternativesPicksHighestPriorityPresentTarget(t *testing.T) {
 		{link: "/usr/bin/awk", name: "awk", target: "/usr/bin/gawk", priority: 10},
 		{link: "/usr/bin/awk", name: "awk", target: "/usr/bin/nawk-missing", priority: 99},
 		{link: "/bin/cc", name: "cc", target: "/usr/bin/gcc", priority: 20}, // gcc in an earlier layer
+		// An earlier layer ships a real /usr/bin/pager: the alternative must not cover it.
+		{link: "/usr/bin/pager", name: "pager", target: "/usr/bin/mawk", priority: 1},
 	}
-	tr.applyAlternatives(alts, func(p string) bool {
-		_, ok := tr.get(p)
-		return ok || p == "usr/bin/gcc"
+	tr.applyAlternatives(alts, func(p string) (byte, bool) {
+		if e, ok := tr.get(p); ok {
+			return e.typ, true
+		}
+		switch p {
+		case "usr/bin/gcc", "usr/bin/pager":
+			return tar.TypeReg, true
+		}
+		return 0, false
 	})
 	check := func(p, target string) {
 		t.Helper()
@@ -57,6 +65,9 @@ func TestApplyAlternativesPicksHighestPriorityPresentTarget(t *testing.T) {
 	check("usr/bin/cc", "/etc/alternatives/cc") // merged-/usr location of /bin/cc
 	if _, ok := tr.get("usr/bin/nawk"); ok {
 		t.Fatal("slave of the losing alternative was linked")
+	}
+	if _, ok := tr.get("usr/bin/pager"); ok {
+		t.Fatal("an alternative link covers a real file of an earlier layer")
 	}
 }
 

@@ -206,16 +206,36 @@ func (t *tree) layer(epoch time.Time, level int) (v1.Layer, error) {
 }
 
 // md5sums renders the dpkg md5sums list of the regular files a package owns in
-// this tree, sorted by path, in dpkg's "<md5>  <path>" format.
+// this tree, sorted by path, in dpkg's "<md5>  <path>" format. A hard link is
+// the same regular file under another name and is listed under each name, as
+// in the package's own md5sums; links the layer drops (their target is not a
+// regular file here) are not.
 func (t *tree) md5sums(pkg string) []byte {
-	var lines []string
+	type line struct{ path, sum string }
+	var lines []line
 	for _, e := range t.entries {
-		if e.owner != pkg || e.typ != tar.TypeReg {
+		if e.owner != pkg {
 			continue
 		}
-		sum := md5.Sum(e.data)
-		lines = append(lines, hex.EncodeToString(sum[:])+"  "+e.path+"\n")
+		data := e.data
+		switch e.typ {
+		case tar.TypeReg:
+		case tar.TypeLink:
+			target, ok := t.entries[cleanPath(e.linkname)]
+			if !ok || target.typ != tar.TypeReg {
+				continue
+			}
+			data = target.data
+		default:
+			continue
+		}
+		sum := md5.Sum(data)
+		lines = append(lines, line{e.path, hex.EncodeToString(sum[:])})
 	}
-	sort.Strings(lines)
-	return []byte(strings.Join(lines, ""))
+	sort.Slice(lines, func(i, j int) bool { return lines[i].path < lines[j].path })
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.sum + "  " + l.path + "\n")
+	}
+	return []byte(b.String())
 }
