@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,7 @@ func TestEngineBuild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out := t.TempDir()
+	tr := engine.NewTrace()
 	_, err := e.Build(ctx, client.SolveOpt{
 		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
 	}, "distill-test", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
@@ -67,13 +69,92 @@ func TestEngineBuild(t *testing.T) {
 			return nil, err
 		}
 		return c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
-	})
+	}, tr.Observe)
 	if err != nil {
 		t.Fatalf("build: %v", err)
+	}
+	if !slices.ContainsFunc(tr.Vertices(), func(v engine.Vertex) bool { return v.Name == "mkfile /built" && !v.Completed.IsZero() }) {
+		t.Errorf("trace of the build has no completed \"mkfile /built\" vertex: %+v", tr.Vertices())
 	}
 	got, err := os.ReadFile(filepath.Join(out, "built"))
 	if err != nil || string(got) != "by a build func" {
 		t.Fatalf("exported /built = %q, %v", got, err)
+	}
+}
+
+// TestEngineTrace observes solves through a Trace: a solve run again reports its
+// vertices cached, and a failing step is reported with its error.
+func TestEngineTrace(t *testing.T) {
+	e := harness.Engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	solve := func(st llb.State) (*engine.Trace, error) {
+		t.Helper()
+		def, err := st.Marshal(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := engine.NewTrace()
+		_, err = e.Solve(ctx, def, client.SolveOpt{}, tr.Observe)
+		return tr, err
+	}
+	byName := func(tr *engine.Trace) map[string]engine.Vertex {
+		m := map[string]engine.Vertex{}
+		for _, v := range tr.Vertices() {
+			m[v.Name] = v
+		}
+		return m
+	}
+	unique := []byte(strconv.FormatInt(time.Now().UnixNano(), 36)) // not in any cache yet
+	one := llb.Scratch().File(llb.Mkfile("/a", 0o644, unique), llb.WithCustomName("write a"))
+	two := one.File(llb.Mkfile("/b", 0o644, unique), llb.WithCustomName("write b"))
+
+	first, err := solve(two)
+	if err != nil {
+		t.Fatalf("first solve: %v", err)
+	}
+	got := byName(first)
+	for _, n := range []string{"write a", "write b"} {
+		v, ok := got[n]
+		if !ok {
+			t.Fatalf("first solve reported no vertex %q; got %+v", n, first.Vertices())
+		}
+		if v.Cached || v.Started.IsZero() || v.Completed.Before(v.Started) || v.Error != "" {
+			t.Errorf("first solve: %q = %+v; want run (not cached), started, completed, no error", n, v)
+		}
+	}
+
+	// Solved again, every vertex comes from the cache.
+	again, err := solve(one)
+	if err != nil {
+		t.Fatalf("second solve: %v", err)
+	}
+	if vs := again.Vertices(); len(vs) != 1 || !vs[0].Cached || vs[0].Name != "write a" || vs[0].Completed.IsZero() {
+		t.Errorf("second solve of write a: %+v; want one vertex, cached and completed", vs)
+	}
+	// In a chain, BuildKit reports the result vertex cached, and the steps before it
+	// only as started and completed: it computed their cache keys and needed no more.
+	again, err = solve(two)
+	if err != nil {
+		t.Fatalf("second solve: %v", err)
+	}
+	got = byName(again)
+	if v := got["write b"]; !v.Cached {
+		t.Errorf("second solve: write b = %+v; want cached", v)
+	}
+	for _, v := range again.Vertices() {
+		if v.Completed.IsZero() || v.Error != "" {
+			t.Errorf("second solve: %q = %+v; want completed without error", v.Name, v)
+		}
+	}
+
+	failed, err := solve(two.File(llb.Copy(two, "/missing", "/c"), llb.WithCustomName("copy missing")))
+	if err == nil {
+		t.Fatal("copying a missing path: no error")
+	}
+	f := failed.Failed()
+	if len(f) != 1 || f[0].Name != "copy missing" || !strings.Contains(f[0].Error, "/missing") {
+		t.Fatalf("Failed() = %+v; want the \"copy missing\" vertex with an error naming /missing (solve error: %v)", f, err)
 	}
 }
 

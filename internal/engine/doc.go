@@ -7,7 +7,10 @@
 // stopping it, and a daemon is stopped only when no other process still uses it.
 //
 // It does not build anything itself: callers hand Solve an LLB definition or Build a
-// gateway build function. It must not import the CLI, the Dagger module or the frontend.
+// gateway build function. Both take observers of BuildKit's status stream besides the
+// progress display; a Trace is one, and keeps each vertex's cache hit, error and last
+// output for reports and error messages. It must not import the CLI, the Dagger module
+// or the frontend.
 //
 // The files of a state directory:
 //

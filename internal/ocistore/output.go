@@ -60,16 +60,10 @@ func ParseOutput(s string) (Output, error) {
 // docker tars ("distill/static:latest").
 func Write(ctx context.Context, o Output, img v1.Image, ref string) error {
 	switch o.Kind {
-	case OCIDir:
-		return writeLayout(o.Target, img, ref)
-	case OCITar:
-		return writeLayoutTar(o.Target, img, ref)
+	case OCIDir, OCITar:
+		return writeLayout(o, func(p layout.Path) error { return p.AppendImage(img, refAnnotation(ref)) })
 	case Docker:
-		tag, err := name.NewTag(ref)
-		if err != nil {
-			return err
-		}
-		return tarball.WriteToFile(o.Target, tag, img)
+		return writeDocker(o.Target, img, ref)
 	case Push:
 		r, err := name.ParseReference(o.Target)
 		if err != nil {
@@ -80,8 +74,76 @@ func Write(ctx context.Context, o Output, img v1.Image, ref string) error {
 	return fmt.Errorf("unknown output kind %q", o.Kind)
 }
 
-// writeLayout writes a fresh layout holding just this image.
-func writeLayout(dir string, img v1.Image, ref string) error {
+// WriteIndex sends a multi-platform result to an output. oci: and tar: write the
+// index, with all its platform manifests, as the layout's single entry, named ref;
+// image: pushes it. docker: takes only an index holding one platform's image (a
+// `docker load` tar has no index), and writes that image.
+func WriteIndex(ctx context.Context, o Output, idx v1.ImageIndex, ref string) error {
+	switch o.Kind {
+	case OCIDir, OCITar:
+		return writeLayout(o, func(p layout.Path) error { return p.AppendIndex(idx, refAnnotation(ref)) })
+	case Docker:
+		imgs, err := platformImages(idx)
+		if err != nil {
+			return err
+		}
+		if len(imgs) != 1 {
+			return &OnePlatformError{Output: o, Platforms: platformNames(imgs)}
+		}
+		img, err := imgs[0].image()
+		if err != nil {
+			return err
+		}
+		return writeDocker(o.Target, img, ref)
+	case Push:
+		r, err := name.ParseReference(o.Target)
+		if err != nil {
+			return err
+		}
+		return remote.WriteIndex(r, idx, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
+	return fmt.Errorf("unknown output kind %q", o.Kind)
+}
+
+// OnePlatformError is WriteIndex refusing to put other than one platform's image
+// into a docker tar.
+type OnePlatformError struct {
+	Output    Output
+	Platforms []string // the index's platforms, in index order
+}
+
+func (e *OnePlatformError) Error() string {
+	if len(e.Platforms) == 0 {
+		return fmt.Sprintf("%s holds one platform; this build has no image", e.Output)
+	}
+	return fmt.Sprintf("%s holds one platform; this build has %s: choose one with --platform or use oci:/tar:",
+		e.Output, strings.Join(e.Platforms, ", "))
+}
+
+func refAnnotation(ref string) layout.Option {
+	return layout.WithAnnotations(map[string]string{RefAnnotation: ref})
+}
+
+func writeDocker(file string, img v1.Image, ref string) error {
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		return err
+	}
+	return tarball.WriteToFile(file, tag, img)
+}
+
+// writeLayout writes a layout holding just what add appends: into the directory of
+// an oci: output, or into the tar of a tar: output.
+func writeLayout(o Output, add func(layout.Path) error) error {
+	if o.Kind == OCITar {
+		return writeLayoutTar(o.Target, add)
+	}
+	return writeLayoutDir(o.Target, add)
+}
+
+// writeLayoutDir writes a fresh index.json in dir holding what add appends. Blobs
+// already in dir stay.
+func writeLayoutDir(dir string, add func(layout.Path) error) error {
 	if err := os.RemoveAll(filepath.Join(dir, "index.json")); err != nil {
 		return err
 	}
@@ -89,18 +151,18 @@ func writeLayout(dir string, img v1.Image, ref string) error {
 	if err != nil {
 		return err
 	}
-	return p.AppendImage(img, layout.WithAnnotations(map[string]string{RefAnnotation: ref}))
+	return add(p)
 }
 
 // writeLayoutTar writes the layout into a tar with sorted entries and fixed
 // timestamps, so equal images give equal files.
-func writeLayoutTar(file string, img v1.Image, ref string) error {
+func writeLayoutTar(file string, add func(layout.Path) error) error {
 	dir, err := os.MkdirTemp(filepath.Dir(file), ".distill-oci-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeLayout(dir, img, ref); err != nil {
+	if err := writeLayoutDir(dir, add); err != nil {
 		return err
 	}
 	f, err := os.Create(file)

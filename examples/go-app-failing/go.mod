@@ -1,0 +1,3 @@
+module github.com/distill-dev/distill/examples/go-app-failing
+
+go 1.26

@@ -1,0 +1,3 @@
+"""distill's example Python service: standard library only."""
+
+__version__ = "1.0.0"
