@@ -1,10 +1,10 @@
-// Package llbgen turns distill's stage graph into BuildKit LLB.
+// Package llbgen compiles distill's stage graph (internal/plan) into BuildKit
+// LLB: one llb.State per stage and platform, the runtime image of each
+// target platform with its image config, and the states whose success the
+// pipeline requires (tests).
 //
-// Today it holds the bridge from distill's local image store to LLB: base
-// images assembled by internal/rootfs live in an OCI layout that the client
-// attaches to the solve as a content store, and FromStore makes an llb.State
-// of one, with its image config (env, user, working directory) applied.
-//
-// It is pure: it builds llb.State values and must not talk to BuildKit,
-// registries or the Debian archive.
+// It is pure: base images come in through the Bases interface (the CLI gives
+// them from distill's local image store, the frontend from a registry), and
+// Generate only builds llb.State values. It must not talk to BuildKit,
+// registries or the Debian archive, and must not read the clock.
 package llbgen

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distill-dev/distill/internal/runner"
+	"github.com/distill-dev/distill/pipeline"
+	"github.com/distill-dev/distill/pipeline/spec"
+)
+
+type buildFlags struct {
+	file, target, caBundle, lock                     string
+	outputs, push, platforms, args, secrets, sshs    []string
+	locked, keepEngine                               bool
+	debianMirror, debianSecurityMirror, buildkitAddr string
+}
+
+func newBuildCmd(g *globalFlags) *cobra.Command {
+	f := &buildFlags{}
+	cmd := &cobra.Command{
+		Use:   "build [DIR]",
+		Short: "Build, test and assemble the distroless runtime of a project",
+		Long: `Runs the pipeline of DIR (default .): its distill.yaml, or a preset detected
+from go.mod, package.json or requirements.txt. Build and test run as separate
+containers on BuildKit, in parallel with the runtime assembly; a failing test
+fails the build and nothing is exported.
+
+The result is exported into an OCI layout (printed at the end) and written to
+every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
+(default: the last commit's time), base images come from distill.lock.`,
+		Example: `  # the project in this directory, into an OCI layout
+  distill build --output oci:out/app
+
+  # a distill.yaml elsewhere, for two platforms, pushed to a registry
+  distill build -f deploy/distill.yaml --platform linux/amd64,linux/arm64 --push 127.0.0.1:5000/app:v1
+
+  # stop after the test stage; pass a secret to steps that mount it
+  distill build --target test --secret id=netrc,src=$HOME/.netrc
+
+  # a tar that docker load accepts
+  distill build examples/go-app --output docker:go-app.tar`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runBuild(cmd, g, f, dir)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "the distill.yaml (default DIR/distill.yaml, else a detected preset)")
+	fl.StringVar(&f.target, "target", "runtime", "stop after: build, test or runtime")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "also write the result to oci:DIR, tar:FILE, docker:FILE or image:REF (repeatable)")
+	fl.StringArrayVar(&f.push, "push", nil, "push the result to a registry reference (repeatable)")
+	fl.StringSliceVar(&f.platforms, "platform", nil, "runtime platforms, e.g. linux/amd64,linux/arm64 (default: the Spec's)")
+	fl.StringArrayVar(&f.args, "build-arg", nil, "override a build argument NAME=VALUE (repeatable)")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for steps: id=ID[,src=FILE|,env=VAR] (repeatable)")
+	fl.StringArrayVar(&f.sshs, "ssh", nil, "forward an SSH agent to steps: default or ID=SOCKET (repeatable)")
+	fl.StringVar(&f.caBundle, "ca-bundle", "", "CA bundle dependency downloads trust (default $SSL_CERT_FILE or the system bundle)")
+	fl.StringVar(&f.lock, "lock", "", "lockfile for base image packages (default DIR/distill.lock)")
+	fl.BoolVar(&f.locked, "locked", false, "build exactly what the lockfile pins; never resolve packages anew")
+	fl.BoolVar(&f.keepEngine, "keep-engine", false, "leave a local buildkitd started by this build running")
+	fl.StringVar(&f.debianMirror, "debian-mirror", "", "Debian archive for base images (default $DISTILL_DEBIAN_MIRROR, else the apt sources)")
+	fl.StringVar(&f.debianSecurityMirror, "debian-security-mirror", "", "Debian security archive (default $DISTILL_DEBIAN_SECURITY_MIRROR, else the apt sources)")
+	fl.StringVar(&f.buildkitAddr, "buildkit", "", "BuildKit address (default $BUILDKIT_HOST, else a local buildkitd)")
+	return cmd
+}
+
+func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, dir string) error {
+	var s *spec.Spec
+	var err error
+	specDir := dir
+	if f.file != "" {
+		s, err = spec.Load(f.file)
+		specDir = filepath.Dir(f.file)
+	} else {
+		s, err = pipeline.Load(dir)
+	}
+	if err != nil {
+		return err
+	}
+	lock := f.lock
+	if lock == "" {
+		lock = filepath.Join(specDir, "distill.lock")
+	}
+	opts := []pipeline.Option{
+		pipeline.Dir(specDir),
+		pipeline.Target(f.target),
+		pipeline.Progress(g.progress, cmd.ErrOrStderr()),
+		pipeline.Lockfile(lock, f.locked),
+		pipeline.DebianMirror(f.debianMirror, f.debianSecurityMirror),
+		pipeline.Logf(g.logf),
+	}
+	if g.epoch != "" {
+		t, err := g.sourceDateEpoch()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, pipeline.SourceDateEpoch(t))
+	}
+	for _, o := range f.outputs {
+		opts = append(opts, pipeline.Output(o))
+	}
+	for _, r := range f.push {
+		opts = append(opts, pipeline.Push(r))
+	}
+	if len(f.platforms) > 0 {
+		opts = append(opts, pipeline.BuildPlatforms(f.platforms...))
+	}
+	for _, a := range f.args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return fmt.Errorf("--build-arg %q: want NAME=VALUE", a)
+		}
+		opts = append(opts, pipeline.BuildArg(k, v))
+	}
+	for _, sv := range f.secrets {
+		sec, err := runner.ParseSecret(sv)
+		if err != nil {
+			return err
+		}
+		if sec.File != "" {
+			opts = append(opts, pipeline.SecretFile(sec.ID, sec.File))
+		} else {
+			opts = append(opts, pipeline.SecretEnv(sec.ID, sec.Env))
+		}
+	}
+	for _, s := range f.sshs {
+		opts = append(opts, pipeline.SSHAgent(s))
+	}
+	if f.caBundle != "" {
+		opts = append(opts, pipeline.CABundle(f.caBundle))
+	}
+	if f.buildkitAddr != "" {
+		opts = append(opts, pipeline.BuildKit(f.buildkitAddr))
+	}
+	if f.keepEngine {
+		opts = append(opts, pipeline.KeepEngine())
+	}
+	res, err := pipeline.BuildSpec(cmd.Context(), s, opts...)
+	if err != nil {
+		return err
+	}
+	return printBuildSummary(cmd, res, f.target)
+}
+
+func printBuildSummary(cmd *cobra.Command, res *runner.Result, target string) error {
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "image\t%s\n", res.Name)
+	if target != "test" {
+		what := "manifest"
+		if len(res.Images) > 1 {
+			what = fmt.Sprintf("index of %d platforms", len(res.Images))
+		}
+		fmt.Fprintf(w, "digest\t%s (%s)\n", res.Digest, what)
+		for _, img := range res.Images {
+			fmt.Fprintf(w, "  %s\t%s  %s, %d layers\n", img.Platform, img.Digest, humanBytes(img.Size), img.Layers)
+		}
+	}
+	var parts []string
+	for _, st := range res.Stages {
+		p := fmt.Sprintf("%s %s", st.Stage, st.Duration.Round(10*time.Millisecond))
+		if st.Steps > 0 && st.Cached == st.Steps {
+			p = st.Stage + " cached"
+		}
+		parts = append(parts, p)
+	}
+	fmt.Fprintf(w, "stages\t%s\n", strings.Join(parts, " · "))
+	fmt.Fprintf(w, "time\t%s (SOURCE_DATE_EPOCH %d)\n", res.Duration.Round(10*time.Millisecond), res.Epoch.Unix())
+	if target != "test" {
+		fmt.Fprintf(w, "layout\toci:%s\n", res.Layout)
+	}
+	for _, o := range res.Outputs {
+		t := o.String()
+		if abs, err := filepath.Abs(o.Target); err == nil && o.Kind != "image" {
+			t = string(o.Kind) + ":" + abs
+		}
+		fmt.Fprintf(w, "output\t%s\n", t)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,148 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/distill-dev/distill/internal/baseimage"
+	"github.com/distill-dev/distill/internal/llbgen"
+	"github.com/distill-dev/distill/internal/plan"
+	"github.com/distill-dev/distill/internal/rootfs"
+)
+
+// baseKey identifies a base image for one platform.
+type baseKey struct {
+	ref      plan.BaseRef
+	platform plan.Platform
+}
+
+type resolvedBase struct {
+	state  llb.State
+	config *ocispecs.Image
+	digest string // manifest digest, for the summary and labels
+}
+
+// bases implements llbgen.Bases from images resolved before Generate runs.
+type bases map[baseKey]resolvedBase
+
+func (b bases) Base(ref plan.BaseRef, p plan.Platform) (llb.State, *ocispecs.Image, error) {
+	r, ok := b[baseKey{ref, p}]
+	if !ok {
+		return llb.State{}, nil, fmt.Errorf("base %s for %s was not resolved", ref, p)
+	}
+	return r.state, r.config, nil
+}
+
+// neededBases lists every base the graph uses: stage bases on the build
+// platform, the runtime base on each target platform.
+func neededBases(g *plan.Graph, build plan.Platform) []baseKey {
+	var keys []baseKey
+	seen := map[baseKey]bool{}
+	add := func(k baseKey) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, st := range g.Stages {
+		if st.From == "" {
+			add(baseKey{st.Base, build})
+		}
+	}
+	for _, p := range g.Platforms {
+		add(baseKey{g.Runtime.Base, p})
+	}
+	return keys
+}
+
+// assembleFlavours builds the distill flavours among keys into the local
+// image store and returns their states.
+func assembleFlavours(ctx context.Context, svc *baseimage.Service, keys []baseKey) (bases, error) {
+	out := bases{}
+	for _, k := range keys {
+		if k.ref.Flavour == "" {
+			continue
+		}
+		res, err := svc.Build(ctx, rootfs.Request{Flavour: k.ref.Flavour, Platform: k.platform.String(), GoVersion: k.ref.GoVersion})
+		if err != nil {
+			return nil, fmt.Errorf("base image %s for %s: %w", k.ref, k.platform, err)
+		}
+		digest, err := res.Image.Digest()
+		if err != nil {
+			return nil, err
+		}
+		cf, err := res.Image.ConfigFile()
+		if err != nil {
+			return nil, err
+		}
+		img, err := toOCI(cf)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = resolvedBase{
+			state:  llbgen.FromStore("distill/"+k.ref.Flavour, digest, cf),
+			config: img,
+			digest: digest.String(),
+		}
+	}
+	return out, nil
+}
+
+// resolveImages resolves image references among keys through the gateway
+// (the engine's registry access and mirrors) into states with their config.
+func resolveImages(ctx context.Context, c gateway.Client, keys []baseKey, into bases) error {
+	for _, k := range keys {
+		if k.ref.Flavour != "" {
+			continue
+		}
+		p := ocispecs.Platform{OS: k.platform.OS, Architecture: k.platform.Arch, Variant: k.platform.Variant}
+		ref, dgst, dt, err := c.ResolveImageConfig(ctx, k.ref.Image, sourceresolver.Opt{
+			LogName:  "resolve " + k.ref.Image,
+			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p},
+		})
+		if err != nil {
+			return fmt.Errorf("image %s for %s: %w", k.ref.Image, k.platform, err)
+		}
+		var img ocispecs.Image
+		if err := json.Unmarshal(dt, &img); err != nil {
+			return fmt.Errorf("image %s: config: %w", k.ref.Image, err)
+		}
+		name := ref
+		if dgst != "" {
+			name = strings.SplitN(ref, "@", 2)[0] + "@" + dgst.String()
+		}
+		st := llb.Image(name, llb.Platform(p))
+		for _, kv := range img.Config.Env {
+			key, val, _ := strings.Cut(kv, "=")
+			st = st.AddEnv(key, val)
+		}
+		if img.Config.WorkingDir != "" {
+			st = st.Dir(img.Config.WorkingDir)
+		}
+		if img.Config.User != "" {
+			st = st.User(img.Config.User)
+		}
+		into[k] = resolvedBase{state: st, config: &img, digest: dgst.String()}
+	}
+	return nil
+}
+
+func toOCI(cf *v1.ConfigFile) (*ocispecs.Image, error) {
+	dt, err := json.Marshal(cf)
+	if err != nil {
+		return nil, err
+	}
+	var img ocispecs.Image
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, err
+	}
+	return &img, nil
+}
