@@ -27,21 +27,21 @@ var distroless = map[string]struct {
 	"base":   {unpacked: 20 << 20},
 }
 
-func imageSizes(b *testing.B, img v1.Image) (compressed, unpacked int64) {
-	b.Helper()
+func imageSizes(tb testing.TB, img v1.Image) (compressed, unpacked int64) {
+	tb.Helper()
 	layers, err := img.Layers()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	for _, l := range layers {
 		n, err := l.Size()
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		compressed += n
 		rc, err := l.Uncompressed()
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		tr := tar.NewReader(rc)
 		for {
@@ -50,7 +50,7 @@ func imageSizes(b *testing.B, img v1.Image) (compressed, unpacked int64) {
 				break
 			}
 			if err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 			unpacked += h.Size
 		}
@@ -64,7 +64,7 @@ func imageSizes(b *testing.B, img v1.Image) (compressed, unpacked int64) {
 // sizes against distroless.
 func BenchmarkBaseImages(b *testing.B) {
 	harness.Integration(b)
-	for _, f := range []string{"static", "base", "cc", "static:debug", "go"} {
+	for _, f := range []string{"static", "base", "cc", "static:debug", "go", "python3", "nodejs", "node", "python"} {
 		b.Run(f, func(b *testing.B) {
 			cache := b.TempDir()
 			svc, err := baseimage.New(baseimage.Config{CacheDir: cache, LockPath: filepath.Join(b.TempDir(), "distill.lock")})

@@ -15,7 +15,7 @@ import (
 // installed (builders keep them).
 var debianPackages = map[string]string{
 	"base-files": "debian", "base-passwd": "debian", "ca-certificates": "debian", "dash": "debian",
-	"debconf": "debian", "gcc": "debian", "git": "debian", "libc6": "debian", "libc6-dev": "debian",
+	"debconf": "debian", "dpkg": "debian", "gcc": "debian", "git": "debian", "libc6": "debian", "libc6-dev": "debian",
 	"make": "debian", "mawk": "debian", "openssl": "debian", "tzdata": "debian", "usr-is-merged": "debian",
 }
 

@@ -1,6 +1,7 @@
 // Package rootfs assembles reproducible OCI images from Debian packages: the
-// distroless-style runtime flavours (static, base, cc and their :debug variants)
-// and the builder images (Debian minbase plus a toolchain).
+// distroless-style runtime flavours (static, base, cc, python3, nodejs and their
+// :debug variants) and the builder images (Debian minbase plus a toolchain or
+// language packages: go, node, python).
 //
 // It owns the filesystem an image ships: which files from which package, the
 // merged-/usr layout, /etc/passwd and /etc/group with root and nonroot (65532),

@@ -46,6 +46,12 @@ const DebugSuffix = ":debug"
 // openssl rehash). distill generates what those scripts would have generated.
 var maintainerScriptDeps = []string{"awk", "debconf", "debconf-2.0", "openssl"}
 
+// pythonScriptDeps adds dpkg: python3-minimal depends on it for py3compile,
+// which its maintainer scripts run to byte-compile and which lists package
+// files with dpkg -L; readline-common's "dpkg | install-info" is for its info
+// manual. Python compiles modules on import without them.
+var pythonScriptDeps = append(slices.Clone(maintainerScriptDeps), "dpkg")
+
 // packageManagers never go into distill images, builder or runtime: packages
 // are declared in the pipeline and installed by distill.
 var packageManagers = []string{"apt", "apt-utils"}
@@ -70,6 +76,23 @@ var flavours = []Flavour{
 		Omit:        maintainerScriptDeps,
 	},
 	{
+		Name: "python3", Kind: Runtime, Parent: "cc",
+		Description: "cc + Python 3.11 and its standard library (/usr/bin/python3), like distroless python3-debian12",
+		// python3.11-minimal is the interpreter and the core modules (ssl among
+		// them), libpython3.11-stdlib the rest of the standard library (sqlite3,
+		// json, http, zoneinfo…) and python3-minimal the /usr/bin/python3 link
+		// that venvs point at. On cc, as distroless: C++ extension modules from
+		// manylinux wheels link against the system's libstdc++.
+		Packages: []string{"python3.11-minimal", "libpython3.11-stdlib", "python3-minimal"},
+		Omit:     pythonScriptDeps,
+	},
+	{
+		Name: "nodejs", Kind: Runtime, Parent: "cc",
+		Description: "cc + Node.js 18 (/usr/bin/node) with libnode and its libraries, no npm, like distroless nodejs",
+		Packages:    []string{"nodejs"},
+		Omit:        maintainerScriptDeps,
+	},
+	{
 		Name: "debian", Kind: Builder,
 		Description: "Debian minbase (required packages, no apt) with CA certificates, git and a C toolchain",
 		MinBase:     true,
@@ -79,6 +102,16 @@ var flavours = []Flavour{
 		Name: "go", Kind: Builder, Parent: "debian",
 		Description: "debian + the Go toolchain from the golang.org/toolchain module (checksum-verified)",
 		Toolchain:   "go",
+	},
+	{
+		Name: "node", Kind: Builder, Parent: "debian",
+		Description: "debian + Node.js 18 and Debian's npm (node-* packages)",
+		Packages:    []string{"nodejs", "npm"},
+	},
+	{
+		Name: "python", Kind: Builder, Parent: "debian",
+		Description: "debian + Python 3.11, pip and venv (python3 -m venv with ensurepip)",
+		Packages:    []string{"python3", "python3-pip", "python3-venv"},
 	},
 }
 
@@ -121,5 +154,15 @@ func (f Flavour) chain() []Flavour {
 	return out
 }
 
-// MaintainerScriptDeps lists the dependencies runtime flavours never install.
-func MaintainerScriptDeps() []string { return slices.Clone(maintainerScriptDeps) }
+// MaintainerScriptDeps lists the dependencies runtime flavours never install:
+// every name a runtime flavour omits, sorted.
+func MaintainerScriptDeps() []string {
+	var out []string
+	for _, f := range flavours {
+		if f.Kind == Runtime {
+			out = append(out, f.Omit...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

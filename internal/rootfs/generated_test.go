@@ -151,6 +151,11 @@ func TestFlavourTable(t *testing.T) {
 					t.Fatalf("runtime flavour %s installs %s", f.Name, pm)
 				}
 			}
+			for _, d := range maintainerScriptDeps {
+				if !slices.Contains(f.Omit, d) {
+					t.Fatalf("runtime flavour %s does not omit %s", f.Name, d)
+				}
+			}
 		}
 	}
 	chain := func(name string) string {
@@ -167,14 +172,29 @@ func TestFlavourTable(t *testing.T) {
 	if got := chain("cc"); got != "static>base>cc" {
 		t.Fatalf("cc chain %s", got)
 	}
-	if got := chain("go"); got != "debian>go" {
-		t.Fatalf("go chain %s", got)
+	for name, want := range map[string]string{
+		"go": "debian>go", "python3": "static>base>cc>python3", "nodejs": "static>base>cc>nodejs",
+		"node": "debian>node", "python": "debian>python",
+	} {
+		if got := chain(name); got != want {
+			t.Fatalf("%s chain %s, want %s", name, got, want)
+		}
 	}
-	if _, debug, err := Lookup("static:debug"); err != nil || !debug {
-		t.Fatalf("static:debug: %v %v", debug, err)
+	for _, name := range []string{"static:debug", "python3:debug", "nodejs:debug"} {
+		if f, debug, err := Lookup(name); err != nil || !debug || f.Kind != Runtime {
+			t.Fatalf("%s: %s %v %v", name, f.Kind, debug, err)
+		}
 	}
-	if _, _, err := Lookup("go:debug"); err == nil {
-		t.Fatal("builders have no debug variant")
+	for _, name := range []string{"go:debug", "node:debug", "python:debug"} {
+		if _, _, err := Lookup(name); err == nil {
+			t.Fatalf("%s: builders have no debug variant", name)
+		}
+	}
+	// distill base list prints what runtime flavours omit: every name once.
+	omitted := MaintainerScriptDeps()
+	if !slices.IsSorted(omitted) || len(slices.Compact(slices.Clone(omitted))) != len(omitted) ||
+		!slices.Contains(omitted, "debconf") || !slices.Contains(omitted, "dpkg") {
+		t.Fatalf("MaintainerScriptDeps() = %q", omitted)
 	}
 	if _, _, err := Lookup("distroless"); err == nil || !strings.Contains(err.Error(), "static") {
 		t.Fatalf("unknown flavour error should list the known ones: %v", err)

@@ -168,6 +168,109 @@ func builderDebs(arch string) []debiantest.Deb {
 	}
 }
 
+const (
+	pythonVersion = "3.11.2-6+deb12u9"
+	nodeVersion   = "18.20.4+dfsg-1~deb12u3"
+)
+
+const nodejsPostinst = `#!/bin/sh
+
+set -e
+
+if [ "$1" = "configure" ]; then
+    update-alternatives --install /usr/bin/js js /usr/bin/nodejs 200 \
+                        --slave /usr/share/man/man1/js.1.gz js.1.gz /usr/share/man/man1/nodejs.1.gz
+fi
+`
+
+// languageDebs are the packages of cc and of the language flavours, with
+// their real dependency fields cut down to what the fake world has.
+func languageDebs(arch string) []debiantest.Deb {
+	lib := func(pkg, version, so string, depends string) debiantest.Deb {
+		return debiantest.Deb{Package: pkg, Version: version, Arch: arch, Priority: "optional", Depends: depends, DataCompression: ".gz",
+			Files: withDocs(pkg, debiantest.File{Path: "./usr/lib/x86_64-linux-gnu/" + so, Data: "\x7fELF " + so})}
+	}
+	py := func(name string) debiantest.File {
+		return debiantest.File{Path: "./usr/lib/python3.11/" + name, Data: "# " + name + "\n"}
+	}
+	return []debiantest.Deb{
+		// cc
+		lib("libgcc-s1", "12.2.0-14+deb12u1", "libgcc_s.so.1", "libc6 (>= 2.35)"),
+		lib("libgomp1", "12.2.0-14+deb12u1", "libgomp.so.1.0.0", "libc6 (>= 2.34)"),
+		lib("libstdc++6", "12.2.0-14+deb12u1", "libstdc++.so.6.0.30", "libc6 (>= 2.36), libgcc-s1 (>= 4.2)"),
+
+		// python3: the interpreter, the standard library and the python3 link.
+		{Package: "python3.11-minimal", Version: pythonVersion, Arch: arch, Priority: "optional", Source: "python3.11",
+			PreDepends: "libc6 (>= 2.35)", Depends: "libpython3.11-minimal (= " + pythonVersion + "), zlib1g (>= 1:1.2.0)", DataCompression: ".xz",
+			Files: withDocs("python3.11-minimal", debiantest.File{Path: "./usr/bin/python3.11", Mode: 0o755, Data: "\x7fELF python3.11"})},
+		{Package: "libpython3.11-minimal", Version: pythonVersion, Arch: arch, Priority: "optional", Source: "python3.11",
+			Depends: "libc6 (>= 2.14), libssl3 (>= 3.0.0)", DataCompression: ".xz",
+			Files: withDocs("libpython3.11-minimal", py("ssl.py"), py("lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so"),
+				debiantest.File{Path: "./etc/python3.11/sitecustomize.py", Data: "# Empty sitecustomize.py\n"},
+				debiantest.File{Path: "./usr/lib/python3.11/sitecustomize.py", Linkname: "/etc/python3.11/sitecustomize.py"})},
+		{Package: "libpython3.11-stdlib", Version: pythonVersion, Arch: arch, Priority: "optional", Source: "python3.11",
+			Depends: "libpython3.11-minimal (= " + pythonVersion + "), media-types | mime-support, libsqlite3-0 (>= 3.36.0)", DataCompression: ".xz",
+			Files: withDocs("libpython3.11-stdlib", py("json/__init__.py"), py("sqlite3/__init__.py"), py("zoneinfo/__init__.py"))},
+		{Package: "python3-minimal", Version: "3.11.2-1+b1", Arch: arch, Priority: "optional", Source: "python3-defaults",
+			PreDepends: "python3.11-minimal (>= 3.11.2-1~)", Depends: "dpkg (>= 1.13.20)", DataCompression: ".xz",
+			Postinst: "#! /bin/sh\nset -e\n\nif which py3compile >/dev/null 2>&1; then\n\tpy3compile -p python3-minimal /usr/share/python3/\nfi\n",
+			Files: withDocs("python3-minimal",
+				debiantest.File{Path: "./usr/bin/python3", Linkname: "python3.11"},
+				debiantest.File{Path: "./usr/bin/py3compile", Mode: 0o755, Data: "#! /usr/bin/python3\n"})},
+		{Package: "media-types", Version: "10.0.0", Arch: "all", Priority: "standard", DataCompression: ".xz",
+			Files: withDocs("media-types", debiantest.File{Path: "./etc/mime.types", Data: "application/json json\n"})},
+		lib("libsqlite3-0", "3.40.1-2+deb12u1", "libsqlite3.so.0.8.6", "libc6 (>= 2.34)"),
+		lib("zlib1g", "1:1.2.13.dfsg-1", "libz.so.1.2.13", "libc6 (>= 2.14)"),
+		// dpkg is what python3-minimal's maintainer scripts need; minbase has it.
+		{Package: "dpkg", Version: "1.21.22", Arch: arch, Priority: "required", Essential: true, DataCompression: ".xz",
+			Files: withDocs("dpkg", debiantest.File{Path: "./usr/bin/dpkg", Mode: 0o755, Data: "\x7fELF dpkg"})},
+
+		// The python builder's additions.
+		{Package: "python3", Version: "3.11.2-1+b1", Arch: arch, Priority: "optional", Source: "python3-defaults",
+			PreDepends: "python3-minimal (= 3.11.2-1+b1)", Depends: "python3.11 (>= 3.11.2-1~)", DataCompression: ".xz",
+			Files: withDocs("python3", debiantest.File{Path: "./usr/bin/pydoc3", Linkname: "pydoc3.11"})},
+		{Package: "python3.11", Version: pythonVersion, Arch: arch, Priority: "optional",
+			Depends: "python3.11-minimal (= " + pythonVersion + "), libpython3.11-stdlib (= " + pythonVersion + "), media-types | mime-support", DataCompression: ".xz",
+			Files: withDocs("python3.11", debiantest.File{Path: "./usr/bin/pydoc3.11", Mode: 0o755, Data: "#! /usr/bin/python3.11\n"})},
+		{Package: "python3-pip", Version: "23.0.1+dfsg-1", Arch: "all", Priority: "optional", Source: "python-pip",
+			Depends: "ca-certificates, python3:any", DataCompression: ".xz",
+			Files: withDocs("python3-pip",
+				debiantest.File{Path: "./usr/bin/pip3", Mode: 0o755, Data: "#!/usr/bin/python3\n"},
+				debiantest.File{Path: "./usr/lib/python3/dist-packages/pip/__init__.py", Data: "__version__ = \"23.0.1\"\n"})},
+		{Package: "python3-venv", Version: "3.11.2-1+b1", Arch: arch, Priority: "optional", Source: "python3-defaults",
+			Depends: "python3.11-venv (>= 3.11.2-1~), python3 (= 3.11.2-1+b1)", DataCompression: ".xz", Files: docs("python3-venv")},
+		{Package: "python3.11-venv", Version: pythonVersion, Arch: arch, Priority: "optional", Source: "python3.11",
+			Depends: "python3.11 (= " + pythonVersion + "), python3-pip-whl (>= 22.2)", DataCompression: ".xz",
+			Files: withDocs("python3.11-venv", py("ensurepip/__init__.py"))},
+		{Package: "python3-pip-whl", Version: "23.0.1+dfsg-1", Arch: "all", Priority: "optional", Source: "python-pip",
+			Depends: "ca-certificates", DataCompression: ".xz",
+			Files: withDocs("python3-pip-whl", debiantest.File{Path: "./usr/share/python-wheels/pip-23.0.1-py3-none-any.whl", Data: "PK wheel"})},
+
+		// nodejs: node, libnode and the JavaScript libraries libnode uses.
+		{Package: "nodejs", Version: nodeVersion, Arch: arch, Priority: "optional",
+			Depends: "libc6 (>= 2.34), libnode108 (= " + nodeVersion + ")", Provides: "node-types-node (= 18.18.14~" + nodeVersion + ")",
+			Postinst: nodejsPostinst, DataCompression: ".xz",
+			Files: withDocs("nodejs",
+				debiantest.File{Path: "./usr/bin/node", Mode: 0o755, Data: "\x7fELF node"},
+				debiantest.File{Path: "./usr/bin/nodejs", Linkname: "node"})},
+		lib("libnode108", nodeVersion, "libnode.so.108",
+			"libc6 (>= 2.34), libgcc-s1 (>= 3.4), libssl3 (>= 3.0.0), libstdc++6 (>= 11), libuv1 (>= 1.44.1), zlib1g (>= 1:1.1.4), node-undici (>= 5.0.0~)"),
+		lib("libuv1", "1.44.2-1+deb12u1", "libuv.so.1.0.0", "libc6 (>= 2.34)"),
+		{Package: "node-undici", Version: "5.15.0+dfsg1+~cs20.10.9.3-1+deb12u4", Arch: "all", Priority: "optional", DataCompression: ".xz",
+			Files: withDocs("node-undici", debiantest.File{Path: "./usr/share/nodejs/undici/index.js", Data: "module.exports = {}\n"})},
+
+		// The node builder's additions: npm and a library it uses.
+		{Package: "npm", Version: "9.2.0~ds1-1", Arch: "all", Priority: "optional",
+			Depends: "ca-certificates, node-semver, nodejs:any", DataCompression: ".xz",
+			Postinst: "#!/bin/sh\nset -e\ndpkg-maintscript-helper dir_to_symlink /usr/share/npm nodejs/npm 7.0.8\\+ds-2\\~ -- \"$@\"\n",
+			Files: withDocs("npm",
+				debiantest.File{Path: "./usr/bin/npm", Linkname: "../share/nodejs/npm/bin/npm-cli.js"},
+				debiantest.File{Path: "./usr/share/nodejs/npm/bin/npm-cli.js", Mode: 0o755, Data: "#!/usr/bin/env node\n"})},
+		{Package: "node-semver", Version: "7.3.5+~7.3.8-2", Arch: "all", Priority: "optional", Depends: "nodejs:any", DataCompression: ".xz",
+			Files: withDocs("node-semver", debiantest.File{Path: "./usr/share/nodejs/semver/index.js", Data: "module.exports = {}\n"})},
+	}
+}
+
 // world is a fake Debian archive with the bookworm and bookworm-security
 // suites, and a way to make Assemblers that read it.
 type world struct {
@@ -195,6 +298,7 @@ func newWorld(t *testing.T, archs ...string) *world {
 	for _, arch := range archs {
 		w.main = append(w.main, runtimeDebs(arch)...)
 		w.main = append(w.main, builderDebs(arch)...)
+		w.main = append(w.main, languageDebs(arch)...)
 		w.security = append(w.security, securityDebs(arch)...)
 	}
 	w.main, w.security = dedupe(w.main), dedupe(w.security)
