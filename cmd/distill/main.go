@@ -8,9 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/containerd/log"
 )
 
 func main() {
+	// containerd's content store (the local image store BuildKit reads) logs
+	// harmless warnings, such as missing fs-verity support, through logrus.
+	_ = log.SetLevel("error")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

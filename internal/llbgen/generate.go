@@ -213,6 +213,9 @@ func (gen *generator) source() llb.State {
 	opts := append([]llb.LocalOption{
 		llb.ExcludePatterns(src.Local.Exclude),
 		llb.SharedKeyHint(plan.ContextName),
+		// A stable id: without one, every Marshal draws a random id, which
+		// makes the definition differ between runs and solves.
+		llb.LocalUniqueID("distill:" + gen.graph.Name + ":" + plan.ContextName),
 		llb.WithCustomName("[source] " + src.Local.Path),
 	}, gen.opts.LocalOpts...)
 	return llb.Local(plan.ContextName, opts...)

@@ -3,10 +3,12 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/distill-dev/distill/internal/engine"
+	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/solver"
 )
 
@@ -23,8 +25,9 @@ func stageOf(name string) string {
 }
 
 // stageTimings groups the trace's vertices by stage: wall time from the
-// first start to the last completion, and how many steps were cached.
-func stageTimings(t *engine.Trace) []StageTiming {
+// first start to the last completion, and how many steps were cached. They
+// are listed in pipeline order: source, the graph's stages, runtime.
+func stageTimings(t *engine.Trace, g *plan.Graph) []StageTiming {
 	type acc struct {
 		first, last time.Time
 		steps, hits int
@@ -62,6 +65,22 @@ func stageTimings(t *engine.Trace) []StageTiming {
 		}
 		out = append(out, StageTiming{Stage: st, Duration: d, Steps: a.steps, Cached: a.hits})
 	}
+	rank := func(label string) int {
+		name, _, _ := strings.Cut(label, " ")
+		switch name {
+		case "source":
+			return -1
+		case "runtime":
+			return len(g.Stages)
+		}
+		for i, st := range g.Stages {
+			if st.Name == name {
+				return i
+			}
+		}
+		return len(g.Stages) + 1
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Stage) < rank(out[j].Stage) })
 	return out
 }
 

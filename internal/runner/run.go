@@ -176,7 +176,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 		}
 		return solver.Build(ctx, c, prog, opts.Target, epoch)
 	}, trace.Observe)
-	stages := stageTimings(trace)
+	stages := stageTimings(trace, g)
 	if err != nil {
 		return nil, explainFailure(err, trace)
 	}
