@@ -28,7 +28,8 @@ func Load(dir string) (*spec.Spec, error) {
 
 // Detect infers a Spec from a project's files: a Go module (main package
 // ./cmd/<name> when there is exactly one, else the module root), a Node
-// package (package.json main), or a Python project (main.py).
+// package (package.json main), or a Python project (main.py, else the one
+// package with a __main__.py, run with -m).
 func Detect(dir string) (*spec.Spec, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -59,10 +60,31 @@ func Detect(dir string) (*spec.Spec, error) {
 		s.Build.Node = &spec.NodeBuild{Main: pkg.Main}
 	case exists(dir, "requirements.txt"), exists(dir, "pyproject.toml"), exists(dir, "main.py"):
 		s.Build.Python = &spec.PythonBuild{}
+		if !exists(dir, "main.py") {
+			if pkg := pythonMainPackage(dir); pkg != "" {
+				s.Build.Python.Main = "-m " + pkg
+			}
+		}
 	default:
 		return nil, fmt.Errorf("%s: no %s, and no go.mod, package.json or requirements.txt to infer a pipeline from (see `distill build --help`)", dir, SpecFile)
 	}
 	return s, nil
+}
+
+// pythonMainPackage is the one top-level package with a __main__.py (run
+// as python -m <package>), or "" when there is none or more than one.
+func pythonMainPackage(dir string) string {
+	entries, _ := os.ReadDir(dir)
+	var pkgs []string
+	for _, e := range entries {
+		if e.IsDir() && exists(filepath.Join(dir, e.Name()), "__main__.py") {
+			pkgs = append(pkgs, e.Name())
+		}
+	}
+	if len(pkgs) != 1 {
+		return ""
+	}
+	return pkgs[0]
 }
 
 func exists(dir, name string) bool {

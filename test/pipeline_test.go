@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-dev/distill/internal/engine"
 	"github.com/distill-dev/distill/pipeline"
 	"github.com/distill-dev/distill/pipeline/spec"
 	"github.com/distill-dev/distill/test/harness"
@@ -254,5 +255,34 @@ func copyTree(t *testing.T, from, to string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTwoCleanBuildsGiveOneDigest builds examples/go-app on two new buildkitd
+// instances (empty caches) and requires the same runtime digest.
+func TestTwoCleanBuildsGiveOneDigest(t *testing.T) {
+	b := buildBases(t)
+	harness.Engine(t) // the prerequisites of the other integration tests: root, buildkitd, runc
+	var digests []string
+	for i := range 2 {
+		state, err := os.MkdirTemp("", "distill-clean-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(state)
+		e, err := engine.Start(context.Background(), engine.WithAddr(""), engine.WithStateDir(state), engine.WithLog(harness.LogWriter(t)))
+		harness.Require(t, "a private buildkitd", err)
+		res, err := goAppPipeline().Build(context.Background(), append(buildOpts(t, b, pipeline.Dir(exampleDir(t, "go-app"))), pipeline.BuildKit(e.Addr()))...)
+		if cerr := e.Close(); cerr != nil {
+			t.Errorf("stopping buildkitd %d: %v", i, cerr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("clean build %d: %s in %s", i+1, res.Digest, res.Duration)
+		digests = append(digests, res.Digest.String())
+	}
+	if digests[0] != digests[1] {
+		t.Fatalf("two clean builds differ: %s and %s", digests[0], digests[1])
 	}
 }

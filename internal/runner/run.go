@@ -231,10 +231,13 @@ func solveOptions(ctx context.Context, opts Options, svc *baseimage.Service, con
 			Type:      client.ExporterOCI,
 			OutputDir: layoutDir,
 			Attrs: map[string]string{
-				"tar":               "false",
-				"name":              "distill/" + name + ":latest",
-				"oci-mediatypes":    "true",
-				"rewrite-timestamp": "true",
+				"tar":            "false",
+				"name":           "distill/" + name + ":latest",
+				"oci-mediatypes": "true",
+				// No rewrite-timestamp: every layer already carries the epoch (base
+				// layers from internal/rootfs, artifacts copied with it as their
+				// time), and rewriting would recompress the base layers, so they
+				// would no longer be shared with the base images' blobs.
 				"source-date-epoch": fmt.Sprint(epoch.Unix()),
 			},
 		}},

@@ -14,7 +14,7 @@ import (
 var (
 	nameRe    = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*$`)
 	envKeyRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	versionRe = regexp.MustCompile(`^(go)?1\.\d+(\.\d+)?$`)
+	versionRe = regexp.MustCompile(`^(go)?1\.(\d+)(\.\d+)?$`)
 	idRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 )
 
@@ -112,8 +112,10 @@ func validateBuild(e *errs, s *Spec) {
 		validateImage(e, "build.image", b.Image, BuilderFlavours, false)
 	}
 	if g := b.Go; g != nil {
-		if !versionRe.MatchString(g.Version) {
+		if m := versionRe.FindStringSubmatch(g.Version); m == nil {
 			e.add("build.go.version", "%q: want a Go release such as 1.26 or 1.26.11", g.Version)
+		} else if minor, _ := strconv.Atoi(m[2]); minor < 21 {
+			e.add("build.go.version", "%q: Go releases before 1.21 are not distributed as toolchain modules (in YAML, quote versions: 1.20 unquoted is the number 1.2)", g.Version)
 		}
 		if path.IsAbs(g.Main) || strings.HasPrefix(path.Clean(g.Main), "..") {
 			e.add("build.go.main", "%q: want a package path inside the project, such as ./cmd/app", g.Main)
@@ -223,8 +225,10 @@ func validateImage(e *errs, field, v string, flavours []string, debugAllowed boo
 	if IsFlavour(v, flavours, debugAllowed) {
 		return true
 	}
-	if name, _, _ := strings.Cut(v, ":"); slices.Contains(RuntimeFlavours, name) || slices.Contains(BuilderFlavours, name) {
-		e.add(field, "%q: here the flavours are %s (runtime flavours take %s)", v, strings.Join(flavours, ", "), DebugSuffix)
+	// A flavour of the other kind, or a :debug variant where there is none, is
+	// a mistake; "python:3.12" with any other tag is a Docker Hub image.
+	if name, tag, tagged := strings.Cut(v, ":"); (!tagged || tag == "debug") && (slices.Contains(RuntimeFlavours, name) || slices.Contains(BuilderFlavours, name)) {
+		e.add(field, "%q: here the flavours are %s (only runtime flavours have a %s variant)", v, strings.Join(flavours, ", "), DebugSuffix)
 		return false
 	}
 	if !strings.ContainsAny(v, "/.:@") {

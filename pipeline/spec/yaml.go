@@ -31,7 +31,15 @@ func Parse(data []byte, file string) (*Spec, error) {
 	if err := yaml.UnmarshalWithOptions(data, &s, yaml.DisallowUnknownField()); err != nil {
 		return nil, decodeError(data, file, err)
 	}
-	if err := s.Validate(); err != nil {
+	err := s.Validate()
+	if s.APIVersion == "" {
+		// The Go API fills it in; a file must say which format it is.
+		missing := &FieldError{Field: "apiVersion", Msg: fmt.Sprintf("required: %q", APIVersion)}
+		var es Errors
+		errors.As(err, &es)
+		err = append(Errors{missing}, es...)
+	}
+	if err != nil {
 		var es Errors
 		if errors.As(err, &es) {
 			locate(data, file, es)
@@ -78,7 +86,7 @@ func locate(data []byte, file string, es Errors) {
 		e.File = file
 		for p := e.Field; ; p = parentPath(p) {
 			if n := lookup(f, p); n != nil {
-				if tk := n.GetToken(); tk != nil && tk.Position != nil {
+				if tk := position(f, p, n); tk != nil && tk.Position != nil {
 					e.Line, e.Column = tk.Position.Line, tk.Position.Column
 					e.SourceLine = sourceLine(data, e.Line)
 				}
@@ -89,6 +97,42 @@ func locate(data []byte, file string, es Errors) {
 			}
 		}
 	}
+}
+
+// position is the token to report for node n at field path p. A block
+// mapping or sequence has no token of its own: its first one is in its first
+// entry, a line below. Report it at its key instead ("build:"), which is also
+// where a field missing from it is reported.
+func position(f *ast.File, p string, n ast.Node) *token.Token {
+	block := false
+	switch c := n.(type) {
+	case *ast.MappingNode:
+		block = !c.IsFlowStyle
+	case *ast.SequenceNode:
+		block = !c.IsFlowStyle
+	case *ast.MappingValueNode:
+		block = true
+	}
+	if block && p != "" && !strings.HasSuffix(p, "]") {
+		parent := parentPath(p)
+		key := strings.TrimPrefix(p[len(parent):], ".")
+		for _, v := range mappingValues(lookup(f, parent)) {
+			if tk := v.Key.GetToken(); tk != nil && tk.Value == key {
+				return tk
+			}
+		}
+	}
+	return n.GetToken()
+}
+
+func mappingValues(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
 }
 
 func lookup(f *ast.File, field string) ast.Node {

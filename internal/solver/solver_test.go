@@ -1,0 +1,151 @@
+package solver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	commonexptypes "github.com/moby/buildkit/exporter/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/distill-dev/distill/internal/llbgen"
+	"github.com/distill-dev/distill/internal/plan"
+)
+
+func TestParseTarget(t *testing.T) {
+	for in, want := range map[string]Target{"": TargetRuntime, "runtime": TargetRuntime, "test": TargetTest, "build": TargetBuild} {
+		got, err := ParseTarget(in)
+		if err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"scan", "Runtime", " build"} {
+		if _, err := ParseTarget(in); err == nil || !strings.Contains(err.Error(), "want build, test or runtime") {
+			t.Errorf("ParseTarget(%q) = %v", in, err)
+		}
+	}
+}
+
+func image(p plan.Platform, user string) llbgen.Runtime {
+	return llbgen.Runtime{
+		Platform: p,
+		Config: &ocispecs.Image{
+			Platform: ocispecs.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant},
+			Config:   ocispecs.ImageConfig{User: user, Entrypoint: []string{"/app/app"}},
+		},
+	}
+}
+
+func configOf(t *testing.T, dt []byte) ocispecs.Image {
+	t.Helper()
+	var img ocispecs.Image
+	if err := json.Unmarshal(dt, &img); err != nil {
+		t.Fatalf("image config: %v", err)
+	}
+	return img
+}
+
+func TestResultSinglePlatform(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	res, err := result([]llbgen.Runtime{image(plan.Platform{OS: "linux", Arch: "amd64"}, "65532:65532")}, []gateway.Reference{nil}, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Refs) != 0 {
+		t.Errorf("refs %v: one platform is a single ref", res.Refs)
+	}
+	if img := configOf(t, res.Metadata[exptypes.ExporterImageConfigKey]); img.Config.User != "65532:65532" || img.Architecture != "amd64" {
+		t.Errorf("config %+v", img)
+	}
+	if got := string(res.Metadata[commonexptypes.ExporterEpochKey]); got != "1700000000" {
+		t.Errorf("epoch %q", got)
+	}
+	ps, err := exptypes.ParsePlatforms(res.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps.Platforms) != 1 || ps.Platforms[0].ID != "linux/amd64" {
+		t.Errorf("platforms %+v", ps)
+	}
+	if len(res.Metadata) != 3 {
+		t.Errorf("metadata keys %v", keys(res.Metadata))
+	}
+}
+
+func TestResultMultiPlatform(t *testing.T) {
+	amd, arm := plan.Platform{OS: "linux", Arch: "amd64"}, plan.Platform{OS: "linux", Arch: "arm64"}
+	imgs := []llbgen.Runtime{image(amd, "1"), image(arm, "2")}
+	res, err := result(imgs, []gateway.Reference{nil, nil}, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := exptypes.ParsePlatforms(res.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range ps.Platforms {
+		ids = append(ids, p.ID)
+		if _, ok := res.Refs[p.ID]; !ok {
+			t.Errorf("no ref for %s: %v", p.ID, res.Refs)
+		}
+	}
+	if strings.Join(ids, " ") != "linux/amd64 linux/arm64" {
+		t.Errorf("platform ids %q, want the Spec's order", ids)
+	}
+	for i, id := range ids {
+		img := configOf(t, res.Metadata[exptypes.ExporterImageConfigKey+"/"+id])
+		if img.Config.User != fmt.Sprint(i+1) || img.Architecture != imgs[i].Platform.Arch {
+			t.Errorf("%s: config %+v", id, img)
+		}
+		if got := string(res.Metadata[commonexptypes.ExporterEpochKey+"/"+id]); got != "0" {
+			t.Errorf("%s: epoch %q", id, got)
+		}
+	}
+	if _, ok := res.Metadata[exptypes.ExporterImageConfigKey]; ok {
+		t.Error("a multi-platform result has a platform-less config")
+	}
+}
+
+// The build stage (--target build) has no image config.
+func TestResultWithoutConfig(t *testing.T) {
+	res, err := result([]llbgen.Runtime{{Platform: plan.Platform{OS: "linux", Arch: "arm64"}}}, []gateway.Reference{nil}, time.Unix(5, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := res.Metadata[exptypes.ExporterImageConfigKey]; ok {
+		t.Error("config metadata without a config")
+	}
+	ps, err := exptypes.ParsePlatforms(res.Metadata)
+	if err != nil || ps.Platforms[0].ID != "linux/arm64" {
+		t.Errorf("platforms %+v, %v", ps, err)
+	}
+}
+
+func TestStageError(t *testing.T) {
+	inner := errors.New("process \"go test ./...\" did not complete successfully: exit code: 1")
+	err := error(&StageError{Stage: "test", Err: inner})
+	if err.Error() != "test stage failed: "+inner.Error() {
+		t.Errorf("Error() = %q", err)
+	}
+	if !errors.Is(err, inner) {
+		t.Error("StageError does not unwrap")
+	}
+	var se *StageError
+	if !errors.As(fmt.Errorf("build: %w", err), &se) || se.Stage != "test" {
+		t.Error("StageError is not found in a wrapped error")
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
