@@ -107,6 +107,7 @@ type containerRun struct {
 	args []string
 	env  []string
 	user string
+	cwd  string // default /
 	// background processes are started and left running (the service).
 	background bool
 }
@@ -168,15 +169,21 @@ func runInImage(t *testing.T, e *engine.Engine, b *basesFixture, layoutDir strin
 		}
 		defer ctr.Release(context.WithoutCancel(ctx))
 		var running []gateway.ContainerProcess
+		background := map[int]*bytes.Buffer{}
 		for i, p := range procs {
 			var out bytes.Buffer
 			w := nopWriteCloser{&out}
-			proc, err := ctr.Start(ctx, gateway.StartRequest{Args: p.args, Env: p.env, User: p.user, Cwd: "/", Stdout: w, Stderr: w})
+			cwd := p.cwd
+			if cwd == "" {
+				cwd = "/"
+			}
+			proc, err := ctr.Start(ctx, gateway.StartRequest{Args: p.args, Env: p.env, User: p.user, Cwd: cwd, Stdout: w, Stderr: w})
 			if err != nil {
 				return nil, err
 			}
 			if p.background {
 				running = append(running, proc)
+				background[i] = &out
 				continue
 			}
 			err = proc.Wait()
@@ -188,6 +195,9 @@ func runInImage(t *testing.T, e *engine.Engine, b *basesFixture, layoutDir strin
 		for _, proc := range running {
 			_ = proc.Signal(ctx, 15)
 			_ = proc.Wait()
+		}
+		for i, out := range background {
+			outputs[i] = out.String()
 		}
 		return gateway.NewResult(), nil
 	})
