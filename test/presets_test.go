@@ -75,4 +75,3 @@ func TestNodeAndPythonPresets(t *testing.T) {
 		})
 	}
 }
-
