@@ -15,6 +15,7 @@ import (
 	"github.com/distill-dev/distill/internal/lockfile"
 	"github.com/distill-dev/distill/internal/ocistore"
 	"github.com/distill-dev/distill/internal/rootfs"
+	"github.com/distill-dev/distill/internal/toolchain"
 )
 
 // Config is what a user controls about base image assembly.
@@ -37,9 +38,17 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// SourcesRoot is the file system root apt sources are read from ("/" when empty).
 	SourcesRoot string
+	// GoVersionsTTL is how long the module proxy's list of Go releases is
+	// reused to resolve "1.26" to its newest patch release (0 means
+	// toolchain.DefaultVersionsTTL; negative asks the proxy on every build).
+	GoVersionsTTL time.Duration
 }
 
 // CacheRoot is distill's cache directory: $DISTILL_CACHE, else <user cache dir>/distill.
+// Base image assembly keeps there: oci/ (assembled images), debian/indexes
+// and debian/debs (verified downloads, named by SHA-256), debian/resolutions
+// (each layer's packages per Debian archive state) and toolchain/ (the
+// module proxy's list of Go releases, for GoVersionsTTL).
 func CacheRoot() (string, error) {
 	if d := os.Getenv("DISTILL_CACHE"); d != "" {
 		return d, nil
@@ -93,10 +102,16 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	ttl := cfg.GoVersionsTTL
+	if ttl == 0 {
+		ttl = toolchain.DefaultVersionsTTL
+	}
 	asm, err := rootfs.NewAssembler(archives, mirrors,
 		rootfs.WithLock(lock, cfg.Locked),
 		rootfs.WithEpoch(cfg.Epoch),
 		rootfs.WithCache(store),
+		rootfs.WithResolutionCache(filepath.Join(cfg.CacheDir, "debian", "resolutions")),
+		rootfs.WithToolchains(&toolchain.Fetcher{CacheDir: filepath.Join(cfg.CacheDir, "toolchain"), VersionsTTL: max(ttl, 0)}),
 		rootfs.WithLogf(cfg.Logf))
 	if err != nil {
 		return nil, err

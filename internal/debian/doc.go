@@ -8,6 +8,9 @@
 //     fallback) and verifying clearsigned InRelease files;
 //   - downloading binary Packages indexes, checking them against the signed
 //     Release, and parsing them with pault.ag/go/debian's control parser;
+//   - identifying an archive state from its verified releases alone
+//     (IndexID), so that callers can keep what they derive from an index
+//     without reading the index again;
 //   - resolving the Depends/Pre-Depends closure of a set of packages;
 //   - downloading .deb files into a content-addressed cache, checking size and
 //     SHA-256, and reading their control and data members.

@@ -14,6 +14,8 @@ type Index struct {
 	versions map[string][]*Package
 	// providers maps a name to the candidates that Provide it, by name.
 	providers map[string][]*Package
+	// id is the IndexID of the archive state read, "" for NewIndex.
+	id string
 }
 
 // NewIndex builds an Index from parsed Packages lists. When the same name,
@@ -51,6 +53,10 @@ func NewIndex(pkgs ...[]*Package) *Index {
 	}
 	return ix
 }
+
+// ID returns the IndexID of the archive state a Client read the index from,
+// or "" for an index built with NewIndex.
+func (ix *Index) ID() string { return ix.id }
 
 // Len returns the number of distinct package names.
 func (ix *Index) Len() int { return len(ix.versions) }

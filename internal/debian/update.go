@@ -28,8 +28,50 @@ import (
 //
 // Decompressed indexes are cached by SHA-256 in the cache directory, so a
 // second call downloads only the InRelease files. A missing -updates suite is
-// skipped; a missing main or security suite is an error.
+// skipped; a missing main or security suite is an error. The Index's ID is
+// the IndexID of the releases it was read from.
 func (c *Client) Index(ctx context.Context, codename string) (*Index, error) {
+	suites, err := c.releases(ctx, codename)
+	if err != nil {
+		return nil, err
+	}
+	id, err := c.indexID(suites)
+	if err != nil {
+		return nil, err
+	}
+	results := make([][]*Package, len(suites))
+	errs := make([]error, len(suites))
+	var wg sync.WaitGroup
+	for i, s := range suites {
+		if s.rel == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = c.suitePackages(ctx, s)
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return nil, err
+	}
+	ix := NewIndex(results...)
+	ix.id = id
+	return ix, nil
+}
+
+// suiteRelease is one suite of an archive state: where it is served and its
+// verified release, nil for an optional suite the mirror does not have.
+type suiteRelease struct {
+	base, name string
+	rel        *Release
+}
+
+// releases downloads and verifies, in parallel, the InRelease files of the
+// suites Index reads, in order of preference: codename, codename-updates
+// (optional) and codename-security (when a security mirror is set).
+func (c *Client) releases(ctx context.Context, codename string) ([]suiteRelease, error) {
 	type suite struct {
 		base, name string
 		optional   bool
@@ -41,14 +83,15 @@ func (c *Client) Index(ctx context.Context, codename string) (*Index, error) {
 	if c.mirrors.Security != "" {
 		suites = append(suites, suite{c.mirrors.Security, codename + "-security", false})
 	}
-	results := make([][]*Package, len(suites))
+	out := make([]suiteRelease, len(suites))
 	errs := make([]error, len(suites))
 	var wg sync.WaitGroup
 	for i, s := range suites {
+		out[i] = suiteRelease{base: s.base, name: s.name}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = c.suitePackages(ctx, s.base, s.name)
+			out[i].rel, errs[i] = c.FetchRelease(ctx, s.base, s.name)
 		}()
 	}
 	wg.Wait()
@@ -63,7 +106,17 @@ func (c *Client) Index(ctx context.Context, codename string) (*Index, error) {
 		}
 		return nil, errs[i]
 	}
-	return NewIndex(results...), nil
+	return out, nil
+}
+
+// firstError returns the first non-nil error of errs.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SuiteNotFoundError reports a suite whose InRelease the mirror does not have.
@@ -102,21 +155,17 @@ func (c *Client) FetchRelease(ctx context.Context, base, suite string) (*Release
 	return rel, nil
 }
 
-func (c *Client) suitePackages(ctx context.Context, base, suite string) ([]*Package, error) {
+func (c *Client) suitePackages(ctx context.Context, s suiteRelease) ([]*Package, error) {
 	start := time.Now()
-	rel, err := c.FetchRelease(ctx, base, suite)
-	if err != nil {
-		return nil, err
-	}
 	var all []*Package
 	for _, comp := range c.components {
-		pkgs, err := c.componentPackages(ctx, base, suite, comp, rel)
+		pkgs, err := c.componentPackages(ctx, s.base, s.name, comp, s.rel)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, pkgs...)
 	}
-	c.logf("indexed %s: %d packages in %s", suite, len(all), time.Since(start).Round(time.Millisecond))
+	c.logf("indexed %s: %d packages in %s", s.name, len(all), time.Since(start).Round(time.Millisecond))
 	return all, nil
 }
 

@@ -26,15 +26,25 @@ const Codename = "bookworm"
 // otherwise; it resolves to the newest patch release the module proxy serves.
 const DefaultGoVersion = "1.26"
 
-// Archive is the part of the Debian archive client the assembly uses.
+// Archive is the part of the Debian archive client the assembly uses
+// (*debian.Client implements it).
 type Archive interface {
+	// IndexID identifies the archive state from its verified releases.
+	IndexID(ctx context.Context, codename string) (string, error)
 	Index(ctx context.Context, codename string) (*debian.Index, error)
 	FetchAll(ctx context.Context, pkgs []*debian.Package) (map[string]string, error)
 }
 
-// Toolchains resolves and downloads toolchain module zips.
+// Toolchains resolves, identifies and downloads toolchain module zips
+// (*toolchain.Fetcher implements it).
 type Toolchains interface {
+	// Resolve turns a requested version ("1.26") into a release ("go1.26.11").
 	Resolve(ctx context.Context, want, platform string) (string, error)
+	// Lookup returns a release's module version and go.sum hash without
+	// hashing its zip (no Zip in the result).
+	Lookup(ctx context.Context, version, platform string) (*toolchain.Go, error)
+	// Download returns the zip after hashing it; a non-empty pinned hash
+	// must match.
 	Download(ctx context.Context, version, platform, pinned string) (*toolchain.Go, error)
 }
 
@@ -49,9 +59,11 @@ type Assembler struct {
 	epoch      time.Time
 	logf       func(format string, args ...any)
 
-	cache Cache
+	cache       Cache
+	resolutions string // resolution cache directory, "" for none
 
 	indexes map[string]*debian.Index
+	states  map[string]string // IndexID by architecture, read once per Assembler
 	clients map[string]Archive
 }
 
@@ -98,6 +110,21 @@ func WithCache(c Cache) Option {
 	return func(a *Assembler) error { a.cache = c; return nil }
 }
 
+// WithResolutionCache keeps each layer's resolved packages in dir, keyed by
+// the Debian archive state (debian.Client.IndexID) and the layer's request,
+// so that an unlocked build against an unchanged archive reads no Packages
+// index. The packages come from releases verified the same way either way,
+// and every .deb is still checked against its SHA-256 when it is fetched.
+func WithResolutionCache(dir string) Option {
+	return func(a *Assembler) error {
+		if dir == "" {
+			return errors.New("WithResolutionCache: empty directory")
+		}
+		a.resolutions = dir
+		return nil
+	}
+}
+
 // WithLogf receives progress lines ("resolving …", "fetching 12 packages").
 func WithLogf(f func(format string, args ...any)) Option {
 	return func(a *Assembler) error { a.logf = f; return nil }
@@ -114,6 +141,7 @@ func NewAssembler(archives func(arch string) (Archive, error), mirrors debian.Mi
 		epoch:      time.Unix(0, 0).UTC(),
 		logf:       func(string, ...any) {},
 		indexes:    map[string]*debian.Index{},
+		states:     map[string]string{},
 		clients:    map[string]Archive{},
 	}
 	for _, o := range opts {
@@ -147,11 +175,13 @@ type Installed struct {
 
 // Result is an assembled image and what went into it.
 type Result struct {
-	Image     v1.Image
-	Flavour   Flavour
-	Debug     bool
-	Platform  string
-	Packages  []Installed // sorted by name
+	Image    v1.Image
+	Flavour  Flavour
+	Debug    bool
+	Platform string
+	Packages []Installed // sorted by name
+	// Toolchain is the image's toolchain; its Zip is set only when the image
+	// was assembled rather than taken from the cache.
 	Toolchain *toolchain.Go
 }
 
@@ -200,6 +230,8 @@ func (a *Assembler) Build(ctx context.Context, req Request) (*Result, error) {
 	}
 	sort.Slice(res.Packages, func(i, j int) bool { return res.Packages[i].Name < res.Packages[j].Name })
 
+	// The key needs the toolchain's identity only; its zip is fetched and
+	// hashed below, when the image is assembled.
 	key := cacheKey(f, debug, platform, a.epoch, plans, tc)
 	if a.cache != nil {
 		img, ok, err := a.cache.Get(key)
@@ -213,6 +245,12 @@ func (a *Assembler) Build(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 
+	if tc != nil {
+		if tc, err = a.downloadToolchain(ctx, tc); err != nil {
+			return nil, err
+		}
+		res.Toolchain = tc
+	}
 	archive, err := a.archive(arch)
 	if err != nil {
 		return nil, err
@@ -259,88 +297,178 @@ func (r *Result) Name() string {
 	return r.Flavour.Name
 }
 
-// plan decides the packages of every layer: from the lock when locked,
-// otherwise by resolving the flavour chain's packages against the index, each
-// layer getting what its parents do not already install.
-func (a *Assembler) plan(ctx context.Context, f Flavour, debug bool, platform, arch string) ([]layerPlan, error) {
-	chain := f.chain()
-	var plans []layerPlan
+// layerSpec is a package layer to plan: where it goes in the image and what
+// it resolves.
+type layerSpec struct {
+	name  string // lock key and history name: flavour name, or "<flavour>:debug"
+	kind  Kind
+	first bool
+	debug bool
+	req   layerRequest
+}
+
+// layerRequest is what a layer resolves, stated without an index: the roots
+// (the flavour chain's packages so far), the names to leave out, and whether
+// the index's required packages (debootstrap's minbase) are roots as well.
+type layerRequest struct {
+	Packages []string `json:"packages"`
+	Omit     []string `json:"omit,omitempty"`
+	MinBase  bool     `json:"minBase,omitempty"`
+}
+
+// resolveRequest is r against an index.
+func (r layerRequest) resolveRequest(ix *debian.Index) debian.ResolveRequest {
+	pkgs := slices.Clone(r.Packages)
+	if r.MinBase {
+		for _, n := range ix.Required() {
+			if !slices.Contains(packageManagers, n) {
+				pkgs = append(pkgs, n)
+			}
+		}
+	}
+	return debian.ResolveRequest{Packages: pkgs, Omit: r.Omit}
+}
+
+// layerSpecs lists the package layers of a flavour chain, each resolving
+// its chain's packages so far, then the busybox layer of a :debug variant.
+func layerSpecs(f Flavour, debug bool) []layerSpec {
+	var specs []layerSpec
 	var roots, omit []string
-	installed := map[string]bool{}
-	for i, fl := range chain {
+	for i, fl := range f.chain() {
 		if len(fl.Packages) == 0 && !fl.MinBase {
 			continue // a toolchain-only layer
 		}
 		roots = append(roots, fl.Packages...)
 		omit = append(omit, fl.Omit...)
-		pkgs, err := a.layerPackages(ctx, fl.Name, platform, arch, func(ix *debian.Index) debian.ResolveRequest {
-			r := slices.Clone(roots)
-			if fl.MinBase {
-				for _, n := range ix.Required() {
-					if !slices.Contains(packageManagers, n) {
-						r = append(r, n)
-					}
-				}
-			}
-			return debian.ResolveRequest{Packages: r, Omit: slices.Concat(omit, packageManagers)}
-		}, installed)
-		if err != nil {
-			return nil, err
-		}
-		plans = append(plans, layerPlan{name: fl.Name, kind: fl.Kind, first: i == 0, packages: pkgs})
+		specs = append(specs, layerSpec{name: fl.Name, kind: fl.Kind, first: i == 0, req: layerRequest{
+			Packages: slices.Clone(roots), Omit: slices.Concat(omit, packageManagers), MinBase: fl.MinBase}})
 	}
 	if debug {
-		name := f.Name + DebugSuffix
-		pkgs, err := a.layerPackages(ctx, name, platform, arch, func(*debian.Index) debian.ResolveRequest {
-			return debian.ResolveRequest{Packages: []string{busyboxPackage}}
-		}, installed)
-		if err != nil {
+		specs = append(specs, layerSpec{name: f.Name + DebugSuffix, kind: Runtime, debug: true,
+			req: layerRequest{Packages: []string{busyboxPackage}}})
+	}
+	return specs
+}
+
+// resolvedPackage is a package a layer resolved and how the lock pins it.
+type resolvedPackage struct {
+	pkg *debian.Package
+	pin lockfile.Package
+}
+
+// plan decides the packages of every layer: from the lock when locked,
+// otherwise by resolving each layer's request (from the resolution cache or
+// the index), each layer getting what its parents do not already install.
+func (a *Assembler) plan(ctx context.Context, f Flavour, debug bool, platform, arch string) ([]layerPlan, error) {
+	specs := layerSpecs(f, debug)
+	var resolved [][]resolvedPackage
+	if !a.locked {
+		var err error
+		if resolved, err = a.resolveLayers(ctx, specs, platform, arch); err != nil {
 			return nil, err
 		}
-		plans = append(plans, layerPlan{name: name, kind: Runtime, debug: true, packages: pkgs})
+	}
+	installed := map[string]bool{}
+	plans := make([]layerPlan, 0, len(specs))
+	for i, s := range specs {
+		var pkgs []*debian.Package
+		if a.locked {
+			var err error
+			if pkgs, err = a.lockedLayer(s.name, platform); err != nil {
+				return nil, err
+			}
+		} else {
+			pinned := map[string]lockfile.Package{}
+			for _, r := range resolved[i] {
+				if installed[r.pkg.Name] {
+					continue
+				}
+				pkgs = append(pkgs, r.pkg)
+				pinned[r.pkg.Name] = r.pin
+			}
+			a.lock.SetLayer(platform, s.name, pinned)
+		}
+		for _, p := range pkgs {
+			installed[p.Name] = true
+		}
+		plans = append(plans, layerPlan{name: s.name, kind: s.kind, first: s.first, debug: s.debug, packages: pkgs})
 	}
 	return plans, nil
 }
 
-// layerPackages returns a layer's packages, minus those already installed by
-// earlier layers, and marks them installed.
-func (a *Assembler) layerPackages(ctx context.Context, layer, platform, arch string, request func(*debian.Index) debian.ResolveRequest, installed map[string]bool) ([]*debian.Package, error) {
+// lockedLayer returns the packages the lock pins for a layer.
+func (a *Assembler) lockedLayer(layer, platform string) ([]*debian.Package, error) {
+	pinned, err := a.lock.Layer(platform, layer)
+	if err != nil {
+		return nil, fmt.Errorf("--locked: %w; run without --locked to resolve it", err)
+	}
 	var pkgs []*debian.Package
-	if a.locked {
-		pinned, err := a.lock.Layer(platform, layer)
-		if err != nil {
-			return nil, fmt.Errorf("--locked: %w; run without --locked to resolve it", err)
-		}
-		for _, name := range slices.Sorted(maps.Keys(pinned)) {
-			p, err := a.lockedPackage(name, pinned[name])
-			if err != nil {
-				return nil, err
-			}
-			pkgs = append(pkgs, p)
-		}
-	} else {
-		ix, err := a.index(ctx, arch)
+	for _, name := range slices.Sorted(maps.Keys(pinned)) {
+		p, err := a.lockedPackage(name, pinned[name])
 		if err != nil {
 			return nil, err
 		}
-		resolved, err := ix.Resolve(request(ix))
-		if err != nil {
-			return nil, fmt.Errorf("flavour layer %q: %w", layer, err)
-		}
-		pinned := map[string]lockfile.Package{}
-		for _, p := range resolved {
-			if installed[p.Name] {
-				continue
-			}
-			pkgs = append(pkgs, p)
-			pinned[p.Name] = a.lockEntry(p)
-		}
-		a.lock.SetLayer(platform, layer, pinned)
-	}
-	for _, p := range pkgs {
-		installed[p.Name] = true
+		pkgs = append(pkgs, p)
 	}
 	return pkgs, nil
+}
+
+// resolveLayers resolves every layer's request: all from the resolution
+// cache when it holds them for the archive's current state, otherwise all
+// from the index (so that one image never mixes two archive states), which
+// are then kept in the cache.
+func (a *Assembler) resolveLayers(ctx context.Context, specs []layerSpec, platform, arch string) ([][]resolvedPackage, error) {
+	if a.resolutions != "" {
+		state, err := a.archiveState(ctx, arch)
+		if err != nil {
+			return nil, err
+		}
+		if out, ok := a.cachedResolutions(state, platform, specs); ok {
+			return out, nil
+		}
+	}
+	ix, err := a.index(ctx, arch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]resolvedPackage, len(specs))
+	for i, s := range specs {
+		pkgs, err := ix.Resolve(s.req.resolveRequest(ix))
+		if err != nil {
+			return nil, fmt.Errorf("flavour layer %q: %w", s.name, err)
+		}
+		for _, p := range pkgs {
+			out[i] = append(out[i], resolvedPackage{pkg: p, pin: a.lockEntry(p)})
+		}
+		if a.resolutions != "" && ix.ID() != "" {
+			if err := a.keepResolution(ix.ID(), platform, s, out[i]); err != nil {
+				a.logf("not caching the resolution of layer %s: %v", s.name, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// archiveState is the IndexID of the Debian archive for arch: the loaded
+// index's, else the one read first in this Assembler's life, so that the
+// releases are downloaded once per run.
+func (a *Assembler) archiveState(ctx context.Context, arch string) (string, error) {
+	if ix, ok := a.indexes[arch]; ok && ix.ID() != "" {
+		return ix.ID(), nil
+	}
+	if id, ok := a.states[arch]; ok {
+		return id, nil
+	}
+	c, err := a.archive(arch)
+	if err != nil {
+		return "", err
+	}
+	id, err := c.IndexID(ctx, Codename)
+	if err != nil {
+		return "", err
+	}
+	a.states[arch] = id
+	return id, nil
 }
 
 func (a *Assembler) lockEntry(p *debian.Package) lockfile.Package {
@@ -404,6 +532,9 @@ func (a *Assembler) index(ctx context.Context, arch string) (*debian.Index, erro
 	return ix, nil
 }
 
+// goToolchain identifies the Go toolchain of a request without fetching its
+// zip: from the lock when locked, else by resolving the release and asking
+// the go command for its go.sum hash, which the lock then pins.
 func (a *Assembler) goToolchain(ctx context.Context, want, platform string) (*toolchain.Go, error) {
 	if want == "" {
 		want = DefaultGoVersion
@@ -413,18 +544,39 @@ func (a *Assembler) goToolchain(ctx context.Context, want, platform string) (*to
 		if err != nil {
 			return nil, err
 		}
-		return a.toolchains.Download(ctx, version, platform, pinned.Sum)
+		mv, err := toolchain.ModVersion(version, platform)
+		if err != nil {
+			return nil, err
+		}
+		if pinned.Sum == "" || (pinned.Version != "" && pinned.Version != mv) {
+			return nil, fmt.Errorf("--locked: distill.lock pins Go %s for %s as %s@%s with sum %q, want %s@%s with its go.sum hash; run without --locked to resolve it",
+				version, platform, pinned.Module, pinned.Version, pinned.Sum, toolchain.GoModule, mv)
+		}
+		return &toolchain.Go{Version: version, Platform: platform, ModVersion: mv, Sum: pinned.Sum}, nil
 	}
 	version, err := a.toolchains.Resolve(ctx, want, platform)
 	if err != nil {
 		return nil, err
 	}
-	a.logf("fetching Go %s for %s", version, platform)
-	g, err := a.toolchains.Download(ctx, version, platform, "")
+	g, err := a.toolchains.Lookup(ctx, version, platform)
 	if err != nil {
 		return nil, err
 	}
 	a.lock.SetToolchain(version, platform, lockfile.Toolchain{Module: toolchain.GoModule, Version: g.ModVersion, Sum: g.Sum})
+	return g, nil
+}
+
+// downloadToolchain fetches the zip of an identified toolchain for assembly;
+// it must hash to the go.sum hash the image's cache key names.
+func (a *Assembler) downloadToolchain(ctx context.Context, id *toolchain.Go) (*toolchain.Go, error) {
+	a.logf("fetching Go %s for %s", id.Version, id.Platform)
+	g, err := a.toolchains.Download(ctx, id.Version, id.Platform, id.Sum)
+	if err != nil {
+		return nil, err
+	}
+	if g.ModVersion != id.ModVersion || g.Sum != id.Sum || g.Zip == "" {
+		return nil, &toolchain.SumError{Module: toolchain.GoModule + "@" + id.ModVersion, Want: id.Sum, Got: g.Sum, Source: "the resolved toolchain"}
+	}
 	return g, nil
 }
 

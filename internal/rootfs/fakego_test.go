@@ -13,13 +13,22 @@ import (
 )
 
 // fakeGo is a rootfs.Toolchains that serves one Go release, go1.26.11, from
-// a small module zip, and counts downloads.
+// a small module zip, and counts resolves, lookups and downloads (the only
+// call that would hash the zip).
 type fakeGo struct {
 	zip string
 
 	mu        sync.Mutex
 	resolves  int
+	lookups   int
 	downloads []string // the pinned sum asked for, "" when unpinned
+}
+
+// calls returns the resolve, lookup and download counts.
+func (g *fakeGo) calls() (resolves, lookups, downloads int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.resolves, g.lookups, len(g.downloads)
 }
 
 const (
@@ -78,6 +87,16 @@ func (g *fakeGo) Resolve(_ context.Context, want, platform string) (string, erro
 		return "", fmt.Errorf("fake toolchains: no Go %s", want)
 	}
 	return fakeGoVersion, nil
+}
+
+func (g *fakeGo) Lookup(_ context.Context, version, platform string) (*toolchain.Go, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.lookups++
+	if version != fakeGoVersion || platform != "linux/amd64" {
+		return nil, fmt.Errorf("fake toolchains: no %s for %s", version, platform)
+	}
+	return &toolchain.Go{Version: version, Platform: platform, ModVersion: fakeGoModVersion(platform), Sum: fakeGoSum}, nil
 }
 
 func (g *fakeGo) Download(_ context.Context, version, platform, pinned string) (*toolchain.Go, error) {
