@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/log"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -46,6 +47,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	_ = log.SetLevel("error") // containerd's content store warns about fs-verity support
 	code := m.Run()
 	if basesDir != "" {
 		os.RemoveAll(basesDir)
@@ -53,7 +55,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func buildBases(t *testing.T) *basesFixture {
+func buildBases(t testing.TB) *basesFixture {
 	t.Helper()
 	harness.Integration(t)
 	basesOnce.Do(func() {
@@ -73,8 +75,8 @@ func buildBases(t *testing.T) *basesFixture {
 }
 
 // assembleAll builds every flavour with a fresh service on cacheDir.
-func assembleAll(t *testing.T, cacheDir, lock string, locked bool) (*baseimage.Service, map[string]*rootfs.Result, error) {
-	svc, err := baseimage.New(baseimage.Config{CacheDir: cacheDir, LockPath: lock, Locked: locked, Logf: t.Logf})
+func assembleAll(t testing.TB, cacheDir, lock string, locked bool) (*baseimage.Service, map[string]*rootfs.Result, error) {
+	svc, err := baseimage.New(baseimage.Config{CacheDir: cacheDir, LockPath: lock, Locked: locked})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +96,7 @@ func assembleAll(t *testing.T, cacheDir, lock string, locked bool) (*baseimage.S
 	return svc, out, svc.SaveLock()
 }
 
-func digestOf(t *testing.T, img v1.Image) v1.Hash {
+func digestOf(t testing.TB, img v1.Image) v1.Hash {
 	t.Helper()
 	d, err := img.Digest()
 	if err != nil {
@@ -125,7 +127,7 @@ func TestBaseImagesAreReproducible(t *testing.T) {
 }
 
 // layerFiles lists the paths of every layer of an image, with their tar headers.
-func layerFiles(t *testing.T, img v1.Image) map[string]*tar.Header {
+func layerFiles(t testing.TB, img v1.Image) map[string]*tar.Header {
 	t.Helper()
 	layers, err := img.Layers()
 	if err != nil {

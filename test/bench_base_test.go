@@ -3,6 +3,7 @@ package test_test
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
@@ -92,17 +93,17 @@ func BenchmarkBaseImages(b *testing.B) {
 			b.ReportMetric(float64(unp)/(1<<20), "MiB-unpacked")
 			b.ReportMetric(cold.Seconds(), "s-cold")
 			b.ReportMetric(warm.Seconds(), "s-warm")
-			b.Logf("%-13s %7.2f MiB compressed, %7.2f MiB unpacked, %3d packages; cold %s, warm %s",
+			fmt.Printf("  %-13s %7.2f MiB compressed, %7.2f MiB unpacked, %3d packages; cold %s, warm %s\n",
 				f, float64(comp)/(1<<20), float64(unp)/(1<<20), len(res.Packages), cold.Round(time.Millisecond), warm.Round(time.Millisecond))
 			if ref, ok := distroless[f]; ok {
 				if ref.compressed > 0 {
-					b.Logf("  distroless %s-debian12: ~%.2f MiB compressed", f, float64(ref.compressed)/(1<<20))
+					fmt.Printf("  %-13s distroless %s-debian12: ~%.2f MiB compressed\n", "", f, float64(ref.compressed)/(1<<20))
 					if comp > ref.compressed {
 						b.Errorf("%s is %d bytes compressed, larger than distroless (%d)", f, comp, ref.compressed)
 					}
 				}
 				if ref.unpacked > 0 {
-					b.Logf("  distroless %s-debian12: ~%.0f MiB unpacked", f, float64(ref.unpacked)/(1<<20))
+					fmt.Printf("  %-13s distroless %s-debian12: ~%.0f MiB unpacked\n", "", f, float64(ref.unpacked)/(1<<20))
 					if unp > ref.unpacked {
 						b.Errorf("%s unpacks to %d bytes, larger than distroless (%d)", f, unp, ref.unpacked)
 					}

@@ -21,7 +21,7 @@ import (
 )
 
 // fileFromImage reads one file from an image's layers (the last layer that has it).
-func fileFromImage(t *testing.T, img v1.Image, path string) []byte {
+func fileFromImage(t testing.TB, img v1.Image, path string) []byte {
 	t.Helper()
 	files := map[string][]byte{}
 	layers, err := img.Layers()
@@ -166,7 +166,7 @@ type tarFile struct {
 }
 
 // tarFiles reads the regular files of a tar stream.
-func tarFiles(t *testing.T, r io.Reader) []tarFile {
+func tarFiles(t testing.TB, r io.Reader) []tarFile {
 	t.Helper()
 	var out []tarFile
 	tr := tar.NewReader(r)

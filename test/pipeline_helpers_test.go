@@ -70,7 +70,7 @@ func runDistill(t *testing.T, b *basesFixture, args ...string) (string, error) {
 
 // buildOpts are the options every Go API build in the tests uses: the test
 // engine, the shared base image cache and its lockfile.
-func buildOpts(t *testing.T, b *basesFixture, extra ...pipeline.Option) []pipeline.Option {
+func buildOpts(t testing.TB, b *basesFixture, extra ...pipeline.Option) []pipeline.Option {
 	t.Helper()
 	opts := []pipeline.Option{
 		pipeline.BuildKit(os.Getenv("BUILDKIT_HOST")),
@@ -84,12 +84,12 @@ func buildOpts(t *testing.T, b *basesFixture, extra ...pipeline.Option) []pipeli
 }
 
 // exampleDir is an example project's directory.
-func exampleDir(t *testing.T, name string) string {
+func exampleDir(t testing.TB, name string) string {
 	return filepath.Join(harness.RepoRoot(t), "examples", name)
 }
 
 // layoutImage reads the single-platform image of an exported layout.
-func layoutImage(t *testing.T, dir string) v1.Image {
+func layoutImage(t testing.TB, dir string) v1.Image {
 	t.Helper()
 	idx, err := ocistore.ReadLayout(dir)
 	if err != nil {
@@ -220,7 +220,7 @@ func stageCached(res *pipeline.Result) map[string]bool {
 	return out
 }
 
-func mustContain(t *testing.T, what, s string, subs ...string) {
+func mustContain(t testing.TB, what, s string, subs ...string) {
 	t.Helper()
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {

@@ -92,7 +92,7 @@ func TestGoAppThroughGoAPIAndCLI(t *testing.T) {
 }
 
 // imageFiles lists every path in an image's layers.
-func imageFiles(t *testing.T, layoutDir string) map[string]*tar.Header {
+func imageFiles(t testing.TB, layoutDir string) map[string]*tar.Header {
 	t.Helper()
 	layers, err := layoutImage(t, layoutDir).Layers()
 	if err != nil {
@@ -206,21 +206,7 @@ func TestWarmAndIncrementalRebuilds(t *testing.T) {
 		t.Errorf("warm rebuild changed the digest: %s → %s", first.Digest, warm.Digest)
 	}
 
-	// A one-line change that changes the binary, unique to this run so that
-	// no earlier run of this test left its result in the engine's cache.
-	greet := filepath.Join(dir, "internal", "greet", "greet.go")
-	src, err := os.ReadFile(greet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edited := strings.Replace(string(src), `{language.Portuguese, "Olá, mundo!"},`,
-		fmt.Sprintf(`{language.Portuguese, "Olá, mundo!"}, {language.Italian, "Ciao, mondo! (%d)"},`, time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("the greeting to change is not in greet.go")
-	}
-	if err := os.WriteFile(greet, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editGreeting(t, dir)
 	changed := build()
 	c := stageCached(changed)
 	if !c["deps"] {
@@ -236,7 +222,7 @@ func TestWarmAndIncrementalRebuilds(t *testing.T) {
 	}
 }
 
-func copyTree(t *testing.T, from, to string) {
+func copyTree(t testing.TB, from, to string) {
 	t.Helper()
 	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
@@ -284,5 +270,25 @@ func TestTwoCleanBuildsGiveOneDigest(t *testing.T) {
 	}
 	if digests[0] != digests[1] {
 		t.Fatalf("two clean builds differ: %s and %s", digests[0], digests[1])
+	}
+}
+
+// editGreeting makes a one-line change to go-app that changes its binary
+// (a new greeting), unique to this run so that no earlier run left its
+// result in the engine's cache.
+func editGreeting(t testing.TB, dir string) {
+	t.Helper()
+	greet := filepath.Join(dir, "internal", "greet", "greet.go")
+	src, err := os.ReadFile(greet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), `{language.Portuguese, "Olá, mundo!"},`,
+		fmt.Sprintf(`{language.Portuguese, "Olá, mundo!"}, {language.Italian, "Ciao, mondo! (%d)"},`, time.Now().UnixNano()), 1)
+	if edited == string(src) {
+		t.Fatal("the greeting to change is not in greet.go")
+	}
+	if err := os.WriteFile(greet, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
