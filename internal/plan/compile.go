@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"sort"
@@ -46,7 +47,59 @@ func Compile(s *spec.Spec) (*Graph, error) {
 		c.custom()
 	}
 	c.runtimeConfig()
+	if err := c.scans(); err != nil {
+		return nil, err
+	}
 	return g, nil
+}
+
+// Default policy: gate the runtime at HIGH, count unknown severities as HIGH.
+const (
+	DefaultFailOn    = "HIGH"
+	DefaultUnknownAs = "HIGH"
+)
+
+// scans adds the scan stages and the policy: the runtime always (unless
+// scanning is off), then the Spec's stages, each gated or reported.
+func (c *compiler) scans() error {
+	p := spec.Policy{}
+	if c.spec.Policy != nil {
+		p = *c.spec.Policy
+	}
+	pol := Policy{FailOn: p.FailOn, UnknownAs: p.UnknownAs, FixedOnly: p.FixedOnly, VEX: slices.Clone(p.VEX)}
+	if pol.FailOn == "" {
+		pol.FailOn = DefaultFailOn
+	}
+	if pol.UnknownAs == "" {
+		pol.UnknownAs = DefaultUnknownAs
+	}
+	for _, ig := range p.Ignore {
+		pol.Ignore = append(pol.Ignore, Ignore{ID: ig.ID, Package: ig.Package, Reason: ig.Reason, Expires: ig.Expires})
+	}
+	c.graph.Policy = pol
+	if c.spec.Scan != nil && c.spec.Scan.Skip {
+		return nil
+	}
+	gate := func(stage string) bool {
+		if mode, ok := p.Stages[stage]; ok {
+			return mode == "gate"
+		}
+		return stage == RuntimeStage
+	}
+	c.graph.Scans = append(c.graph.Scans, Scan{Stage: RuntimeStage, Gate: gate(RuntimeStage)})
+	if c.spec.Scan != nil {
+		for _, st := range c.spec.Scan.Stages {
+			if _, ok := c.graph.Stage(st); !ok {
+				var names []string
+				for _, s := range c.graph.Stages {
+					names = append(names, s.Name)
+				}
+				return &spec.FieldError{Field: "scan.stages", Msg: fmt.Sprintf("%q is not a stage of this pipeline (%s)", st, strings.Join(names, ", "))}
+			}
+			c.graph.Scans = append(c.graph.Scans, Scan{Stage: st, Gate: gate(st)})
+		}
+	}
+	return nil
 }
 
 type compiler struct {
@@ -80,9 +133,22 @@ func (c *compiler) builder() BaseRef {
 	return BaseRef{Image: img}
 }
 
+// add appends a stage. Stages that start on the builder image get the
+// build environment (build.env); the stages derived from them inherit it, so
+// a setting such as GOTOOLCHAIN applies from the dependency download on.
 func (c *compiler) add(st *Stage) *Stage {
 	if st.Workdir == "" {
 		st.Workdir = SrcDir
+	}
+	if st.From == "" && len(c.spec.Build.Env) > 0 {
+		env := map[string]string{}
+		for _, kv := range st.Env {
+			env[kv.Key] = kv.Value
+		}
+		for k, v := range c.spec.Build.Env {
+			env[k] = v
+		}
+		st.Env = sortedKV(env)
 	}
 	c.graph.Stages = append(c.graph.Stages, st)
 	return st
@@ -178,7 +244,7 @@ func (c *compiler) testStage(from string, preset []Op) {
 func (c *compiler) custom() {
 	b := c.spec.Build
 	src := c.sourceStage("")
-	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, Env: sortedKV(b.Env), Ops: userSteps(b.Steps)})
+	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, Ops: userSteps(b.Steps)})
 	c.testStage(build.Name, nil)
 	c.graph.Runtime.Base = runtimeBase(c.spec.Runtime.Base)
 	c.userArtifacts(build.Name)

@@ -117,6 +117,9 @@ func TestGoPreset(t *testing.T) {
 			Artifacts: []Artifact{{Stage: "build", Src: "/out/app", Dest: "/app/app"}},
 			Config:    ImageConfig{Entrypoint: []string{"/app/app"}, User: "65532:65532"},
 		},
+		// The runtime is always scanned and gated, at HIGH with unknown severities as HIGH.
+		Scans:  []Scan{{Stage: "runtime", Gate: true}},
+		Policy: Policy{FailOn: "HIGH", UnknownAs: "HIGH"},
 	}
 	assertEqual(t, "graph", g, want)
 
@@ -148,8 +151,10 @@ func TestGoPresetOptions(t *testing.T) {
 	}))
 	assertEqual(t, "platforms", g.Platforms, []Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}})
 	assertEqual(t, "args", g.Args, []KV{{"VERSION", "2"}})
+	// build.env is set where the builder image is first used (deps) and inherited from there.
+	assertEqual(t, "deps env", mustStage(t, g, "deps").Env, []KV{{"A", "1"}, {"B", "2"}})
 	build := mustStage(t, g, "build")
-	assertEqual(t, "build env", build.Env, []KV{{"A", "1"}, {"B", "2"}})
+	assertEqual(t, "build env", build.Env, []KV(nil))
 	ex := execs(build)
 	if len(ex) != 2 {
 		t.Fatalf("build has %d execs, want go build and the user step", len(ex))
@@ -346,7 +351,7 @@ func TestCustomBuild(t *testing.T) {
 	if build.From != "src" || build.PerPlatform || build.Role != RoleBuild {
 		t.Errorf("build: %s", dump(build))
 	}
-	assertEqual(t, "build env", build.Env, []KV{{"CGO_ENABLED", "0"}})
+	assertEqual(t, "src env (build.env, inherited by build)", src.Env, []KV{{"CGO_ENABLED", "0"}})
 	if test := mustStage(t, g, "test"); test.From != "build" {
 		t.Errorf("test runs on %q, want build", test.From)
 	}
@@ -486,5 +491,35 @@ func TestBaseRefString(t *testing.T) {
 		{BaseRef{Image: "golang:1.26"}, "golang:1.26"},
 	} {
 		assertEqual(t, "String", tc.ref.String(), tc.want)
+	}
+}
+
+func TestScansAndPolicy(t *testing.T) {
+	s := goSpec(nil)
+	s.Scan = &spec.Scan{Stages: []string{"build", "deps"}}
+	s.Policy = &spec.Policy{FailOn: "CRITICAL", UnknownAs: "MEDIUM", FixedOnly: true, VEX: []string{"vex.json"},
+		Ignore: []spec.Ignore{{ID: "GO-2021-0113", Reason: "not reachable", Expires: "2027-01-31"}},
+		Stages: map[string]string{"build": "gate"}}
+	g, err := Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Scan{{Stage: "runtime", Gate: true}, {Stage: "build", Gate: true}, {Stage: "deps", Gate: false}}
+	assertEqual(t, "scans", g.Scans, want)
+	assertEqual(t, "policy", g.Policy, Policy{FailOn: "CRITICAL", UnknownAs: "MEDIUM", FixedOnly: true, VEX: []string{"vex.json"},
+		Ignore: []Ignore{{ID: "GO-2021-0113", Reason: "not reachable", Expires: "2027-01-31"}}})
+
+	s.Policy.Stages = map[string]string{"runtime": "report"}
+	if g, err = Compile(s); err != nil || g.Scans[0].Gate {
+		t.Fatalf("runtime set to report: %+v %v", g.Scans, err)
+	}
+	s.Scan = &spec.Scan{Skip: true}
+	s.Policy = nil
+	if g, err = Compile(s); err != nil || len(g.Scans) != 0 {
+		t.Fatalf("scan skipped: %+v %v", g.Scans, err)
+	}
+	s.Scan = &spec.Scan{Stages: []string{"nosuch"}}
+	if _, err := Compile(s); err == nil || !strings.Contains(err.Error(), `"nosuch" is not a stage`) {
+		t.Fatalf("unknown stage: %v", err)
 	}
 }

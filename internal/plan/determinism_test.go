@@ -66,7 +66,7 @@ func TestCompileDeterministic(t *testing.T) {
 		}
 	}
 	sorted("args", first.Args)
-	sorted("build env", mustStage(t, first, "build").Env)
+	sorted("build env (on deps, inherited)", mustStage(t, first, "deps").Env)
 	sorted("build step env", execs(mustStage(t, first, "build"))[1].Env)
 	sorted("test env", mustStage(t, first, "test").Env)
 	sorted("test step env", execs(mustStage(t, first, "test"))[1].Env)

@@ -46,7 +46,7 @@ func (c *compiler) goPreset() {
 	buildEnv := append([]KV{{"GOARCH", "${TARGETARCH}"}, {"GOOS", "${TARGETOS}"}}, offline...)
 	ops := []Op{{Exec: &Exec{Name: "go build " + goPackage(g.Main), Args: args, Env: sortKV(buildEnv), Caches: cache}}}
 	ops = append(ops, userSteps(b.Steps)...)
-	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, PerPlatform: true, Env: sortedKV(b.Env), Ops: ops})
+	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, PerPlatform: true, Ops: ops})
 
 	var testOps []Op
 	if t := c.spec.Test; t == nil || t.Go != nil || len(t.Steps) == 0 {

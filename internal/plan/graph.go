@@ -15,7 +15,31 @@ type Graph struct {
 	// PerPlatform), in dependency order.
 	Stages  []*Stage
 	Runtime Runtime
+	// Scans are the scan stages: the runtime (each platform) unless scanning
+	// is off, and the stages the Spec asks for.
+	Scans  []Scan
+	Policy Policy
 }
+
+// RuntimeStage names the runtime image in scans and policies.
+const RuntimeStage = "runtime"
+
+// Scan is one scanned stage.
+type Scan struct {
+	Stage string // RuntimeStage or a stage name
+	Gate  bool   // a failing policy fails the build; else report only
+}
+
+// Policy is the vulnerability gate, with defaults applied.
+type Policy struct {
+	FailOn, UnknownAs string // severities; FailOn "NONE" never fails
+	FixedOnly         bool
+	Ignore            []Ignore
+	VEX               []string // paths relative to the Spec's directory
+}
+
+// Ignore accepts a finding until Expires (YYYY-MM-DD, empty for no expiry).
+type Ignore struct{ ID, Package, Reason, Expires string }
 
 // Platform is an OCI platform.
 type Platform struct{ OS, Arch, Variant string }

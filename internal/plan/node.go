@@ -25,7 +25,7 @@ func (c *compiler) nodePreset() {
 	src := c.sourceStage(deps.Name, "node_modules")
 	ops := []Op{{Exec: &Exec{Name: "npm run " + n.Script, Args: []string{"npm", "run", "--if-present", n.Script}, Network: "none"}}}
 	ops = append(ops, userSteps(b.Steps)...)
-	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, Env: sortedKV(b.Env), Ops: ops})
+	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, Ops: ops})
 	c.testStage(build.Name, []Op{{Exec: &Exec{Name: "npm test", Args: []string{"npm", "run", "--if-present", "test"}, Network: "none"}}})
 
 	prod := c.add(&Stage{

@@ -27,7 +27,7 @@ func (c *compiler) pythonPreset() {
 		},
 	})
 	src := c.sourceStage(deps.Name, ".venv", "__pycache__")
-	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, Env: sortedKV(b.Env), Ops: userSteps(b.Steps)})
+	build := c.add(&Stage{Name: "build", Role: RoleBuild, From: src.Name, Ops: userSteps(b.Steps)})
 	test := VenvDir + "/bin/python -c 'import pytest' 2>/dev/null && exec " + VenvDir + "/bin/python -m pytest -q || exec " + VenvDir + "/bin/python -m unittest discover -v"
 	c.testStage(build.Name, []Op{{Exec: &Exec{Name: "python tests", Args: []string{"sh", "-c", test}, Network: "none"}}})
 

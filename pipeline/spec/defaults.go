@@ -112,6 +112,18 @@ func (s *Spec) Clone() *Spec {
 		}
 		c.Test = &t
 	}
+	if s.Scan != nil {
+		sc := *s.Scan
+		sc.Stages = slices.Clone(s.Scan.Stages)
+		c.Scan = &sc
+	}
+	if s.Policy != nil {
+		p := *s.Policy
+		p.Ignore = slices.Clone(s.Policy.Ignore)
+		p.VEX = slices.Clone(s.Policy.VEX)
+		p.Stages = maps.Clone(s.Policy.Stages)
+		c.Policy = &p
+	}
 	r := s.Runtime
 	r.Entrypoint, r.Cmd, r.Ports = slices.Clone(r.Entrypoint), slices.Clone(r.Cmd), slices.Clone(r.Ports)
 	r.Env, r.Labels = maps.Clone(r.Env), maps.Clone(r.Labels)

@@ -25,6 +25,57 @@ type Spec struct {
 	Test *Test `json:"test,omitempty"`
 	// Runtime is the image that ships.
 	Runtime Runtime `json:"runtime,omitempty"`
+	// Scan configures the scan stages: the runtime is always scanned (each
+	// platform), other stages on request.
+	Scan *Scan `json:"scan,omitempty"`
+	// Policy is the vulnerability gate the scans are held to.
+	Policy *Policy `json:"policy,omitempty"`
+}
+
+// Scan configures the scan stages. Each scan runs trivy in its own container
+// over the stage's root filesystem (mounted read-only) and produces a
+// vulnerability report and SBOMs (CycloneDX and SPDX).
+type Scan struct {
+	// Skip turns scanning off; nothing is checked or attested then.
+	Skip bool `json:"skip,omitempty"`
+	// Stages are scanned besides the runtime: "build" (what the build stage
+	// holds: toolchains, tools, dependencies) or any stage name.
+	Stages []string `json:"stages,omitempty"`
+}
+
+// Policy is the vulnerability gate. By default the runtime is gated (a
+// finding at or above failOn fails the build before anything is exported)
+// and other scanned stages are only reported.
+type Policy struct {
+	// FailOn is the severity threshold: LOW, MEDIUM, HIGH (default) or CRITICAL;
+	// NONE never fails.
+	FailOn string `json:"failOn,omitempty" jsonschema:"enum=LOW,enum=MEDIUM,enum=HIGH,enum=CRITICAL,enum=NONE"`
+	// UnknownAs is how advisories without a severity count (default HIGH).
+	// The Go vulnerability database gives none, so this decides Go findings.
+	UnknownAs string `json:"unknownAs,omitempty" jsonschema:"enum=LOW,enum=MEDIUM,enum=HIGH,enum=CRITICAL"`
+	// FixedOnly counts only findings that have a fixed version.
+	FixedOnly bool `json:"fixedOnly,omitempty"`
+	// Ignore lists accepted findings, each with a reason and an optional expiry.
+	Ignore []Ignore `json:"ignore,omitempty"`
+	// VEX are OpenVEX documents (paths relative to distill.yaml); their
+	// not_affected statements suppress findings.
+	VEX []string `json:"vex,omitempty"`
+	// Stages sets per stage "gate" (fail the build) or "report" (only
+	// report); default: runtime gate, the others report.
+	Stages map[string]string `json:"stages,omitempty"`
+}
+
+// Ignore accepts a finding.
+type Ignore struct {
+	// ID is the vulnerability (CVE-…, GO-…, GHSA-…).
+	ID string `json:"id"`
+	// Package narrows the ignore to one package.
+	Package string `json:"package,omitempty"`
+	// Reason is required: why the finding is accepted.
+	Reason string `json:"reason"`
+	// Expires is the last day (YYYY-MM-DD) the ignore applies; afterwards the
+	// finding counts again.
+	Expires string `json:"expires,omitempty" jsonschema:"format=date"`
 }
 
 // Source is a local directory or a Git repository: exactly one of Path and Git.
@@ -54,7 +105,8 @@ type Build struct {
 	// Image is the builder: a distill builder flavour ("debian", "go", "node",
 	// "python") or an image reference ("golang:1.26"). Presets choose their own.
 	Image string `json:"image,omitempty"`
-	// Env is added to every build step.
+	// Env is the environment of every build-side container, from the
+	// dependency download on (GOTOOLCHAIN, GOFLAGS, NPM_CONFIG_…), tests included.
 	Env map[string]string `json:"env,omitempty"`
 	// Steps run after the preset's steps (or alone, without a preset), in
 	// the project directory /src.

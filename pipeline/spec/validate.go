@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 )
@@ -46,7 +47,63 @@ func (s *Spec) Validate() error {
 		validateTest(e, d)
 	}
 	validateRuntime(e, d)
+	validateScan(e, d)
 	return e.err()
+}
+
+// Severities a policy names.
+var Severities = []string{"LOW", "MEDIUM", "HIGH", "CRITICAL"}
+
+func validateScan(e *errs, s *Spec) {
+	stages := map[string]bool{"runtime": true, "build": true}
+	if s.Scan != nil {
+		for i, st := range s.Scan.Stages {
+			if st == "runtime" {
+				e.add(fmt.Sprintf("scan.stages[%d]", i), "the runtime is always scanned; list other stages (build, …)")
+			}
+			if !nameRe.MatchString(st) {
+				e.add(fmt.Sprintf("scan.stages[%d]", i), "%q is not a stage name", st)
+			}
+			stages[st] = true
+		}
+	}
+	p := s.Policy
+	if p == nil {
+		return
+	}
+	if p.FailOn != "" && p.FailOn != "NONE" && !slices.Contains(Severities, p.FailOn) {
+		e.add("policy.failOn", "%q: want LOW, MEDIUM, HIGH, CRITICAL or NONE", p.FailOn)
+	}
+	if p.UnknownAs != "" && !slices.Contains(Severities, p.UnknownAs) {
+		e.add("policy.unknownAs", "%q: want LOW, MEDIUM, HIGH or CRITICAL", p.UnknownAs)
+	}
+	for i, ig := range p.Ignore {
+		f := fmt.Sprintf("policy.ignore[%d]", i)
+		if ig.ID == "" {
+			e.add(f+".id", "required")
+		}
+		if strings.TrimSpace(ig.Reason) == "" {
+			e.add(f+".reason", "required: say why the finding is accepted")
+		}
+		if ig.Expires != "" {
+			if _, err := time.Parse(time.DateOnly, ig.Expires); err != nil {
+				e.add(f+".expires", "%q: want a date YYYY-MM-DD", ig.Expires)
+			}
+		}
+	}
+	for i, v := range p.VEX {
+		if path.IsAbs(v) || strings.HasPrefix(path.Clean(v), "..") {
+			e.add(fmt.Sprintf("policy.vex[%d]", i), "%q: use a path inside the project", v)
+		}
+	}
+	for _, st := range sortedKeys(p.Stages) {
+		if mode := p.Stages[st]; mode != "gate" && mode != "report" {
+			e.add("policy.stages."+st, "%q: want gate or report", mode)
+		}
+		if !stages[st] {
+			e.add("policy.stages."+st, "%q is not scanned: add it to scan.stages", st)
+		}
+	}
 }
 
 func validateSource(e *errs, s Source) {
