@@ -175,3 +175,11 @@ func envValue(env []string, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// FakeScanner is a scan container of fixed test images.
+func FakeScanner() *Scanner {
+	return &Scanner{
+		Image: llb.Image("example.invalid/distill/trivy@sha256:" + strings.Repeat("5", 64)),
+		DB:    llb.Image("example.invalid/distill/vulndb@sha256:" + strings.Repeat("6", 64)),
+	}
+}

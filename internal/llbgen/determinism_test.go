@@ -27,6 +27,9 @@ func digests(t *testing.T, s *spec.Spec, opts llbgen.Options) map[string]digest.
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
+	if opts.Scanner == nil {
+		opts.Scanner = llbgen.FakeScanner()
+	}
 	prog, err := llbgen.Generate(g, &llbgen.FakeBases{}, opts)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
@@ -45,6 +48,9 @@ func digests(t *testing.T, s *spec.Spec, opts llbgen.Options) map[string]digest.
 	}
 	for _, c := range prog.Tests {
 		out["test "+c.Name] = llbgen.StateDigest(t, c.State)
+	}
+	for _, j := range prog.Scans {
+		out["scan "+j.Label(true)] = llbgen.StateDigest(t, j.Outputs)
 	}
 	return out
 }

@@ -35,6 +35,8 @@ type Options struct {
 	// LocalOpts are added to the local build context source (the frontend
 	// adds its session id).
 	LocalOpts []llb.LocalOption
+	// Scanner runs the graph's scans; required when it has any.
+	Scanner *Scanner
 }
 
 // Program is a Graph compiled for BuildKit.
@@ -47,6 +49,8 @@ type Program struct {
 	Builds []Runtime
 	// Tests must succeed before anything is exported.
 	Tests []Check
+	// Scans produce reports and SBOMs; gated ones must pass the policy.
+	Scans []ScanJob
 }
 
 // Runtime is one platform's image.
@@ -90,6 +94,11 @@ func Generate(g *plan.Graph, bases Bases, opts Options) (*Program, error) {
 			prog.Builds = append(prog.Builds, Runtime{Platform: p, State: gen.states[gen.key(b, p)]})
 		}
 	}
+	scans, err := gen.scanJobs(prog)
+	if err != nil {
+		return nil, err
+	}
+	prog.Scans = scans
 	return prog, nil
 }
 

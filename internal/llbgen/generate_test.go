@@ -29,6 +29,9 @@ func generate(t testing.TB, s *spec.Spec, opts Options) (*Program, *FakeBases) {
 	if opts.Epoch.IsZero() {
 		opts.Epoch = epoch
 	}
+	if opts.Scanner == nil {
+		opts.Scanner = FakeScanner()
+	}
 	b := &FakeBases{}
 	prog, err := Generate(g, b, opts)
 	if err != nil {
