@@ -21,7 +21,7 @@ export DISTILL_TOOLS
 BIN           := $(CURDIR)/bin
 DISTILL       := $(BIN)/distill
 APT_PACKAGES  := runc
-TEST_TOOLS    := buildkit
+TEST_TOOLS    := buildkit trivy
 GO_TEST_FLAGS ?=
 
 .PHONY: help setup apt tools build demo test test-unit test-integration lint bench clean
