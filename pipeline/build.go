@@ -175,3 +175,35 @@ func BuildSpec(ctx context.Context, s *spec.Spec, opts ...Option) (*Result, erro
 	}
 	return runner.Run(ctx, s, o)
 }
+
+// ReportDir writes each scan's vulnerability report (JSON, SARIF), SBOMs
+// (CycloneDX, SPDX) and summary.md into dir, also when a gate fails.
+func ReportDir(dir string) Option {
+	return func(o *runner.Options) error { o.ReportDir = dir; return nil }
+}
+
+// VulnDB sets the vulnerability database directory (default: distill's cache;
+// see distill db).
+func VulnDB(dir string) Option {
+	return func(o *runner.Options) error { o.VulnDB = dir; return nil }
+}
+
+// FailOn overrides the policy's threshold: LOW, MEDIUM, HIGH, CRITICAL or NONE.
+func FailOn(severity string) Option {
+	return func(o *runner.Options) error { o.FailOn = severity; return nil }
+}
+
+// VEX adds an OpenVEX document to the policy.
+func VEX(file string) Option {
+	return func(o *runner.Options) error { o.VEX = append(o.VEX, file); return nil }
+}
+
+// ScanStage scans another stage ("build") besides the runtime.
+func ScanStage(stage string) Option {
+	return func(o *runner.Options) error { o.ScanStages = append(o.ScanStages, stage); return nil }
+}
+
+// NoScan turns scanning off for this build.
+func NoScan() Option {
+	return func(o *runner.Options) error { o.NoScan = true; return nil }
+}

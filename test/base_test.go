@@ -24,6 +24,7 @@ import (
 	"github.com/distill-dev/distill/internal/engine"
 	"github.com/distill-dev/distill/internal/llbgen"
 	"github.com/distill-dev/distill/internal/rootfs"
+	"github.com/distill-dev/distill/internal/vulndb"
 	"github.com/distill-dev/distill/test/harness"
 )
 
@@ -37,6 +38,7 @@ type basesFixture struct {
 	svc     *baseimage.Service
 	results map[string]*rootfs.Result
 	lock    string
+	vulndb  string // a vulnerability DB built from the pinned Go vulnerability database
 	err     error
 }
 
@@ -67,6 +69,10 @@ func buildBases(t testing.TB) *basesFixture {
 		basesDir = dir
 		bases.lock = filepath.Join(dir, "distill.lock")
 		bases.svc, bases.results, bases.err = assembleAll(t, filepath.Join(dir, "cache"), bases.lock, false)
+		if bases.err == nil {
+			bases.vulndb = filepath.Join(dir, "vulndb")
+			bases.err = buildVulnDB(bases.vulndb)
+		}
 	})
 	if bases.err != nil {
 		t.Fatalf("assembling base images: %v", bases.err)
@@ -387,4 +393,16 @@ func TestDebugVariantHasBusybox(t *testing.T) {
 	if len(missing) > 0 {
 		t.Fatalf("applets without a /busybox link: %v", missing)
 	}
+}
+
+// buildVulnDB builds the scan stages' database from the pinned snapshot of
+// golang.org/x/vulndb (offline once the module is in the module cache).
+func buildVulnDB(dir string) error {
+	ctx := context.Background()
+	osv, err := vulndb.DownloadGoVulnDB(ctx, vulndb.DefaultGoVulnDBVersion)
+	if err != nil {
+		return err
+	}
+	_, err = vulndb.BuildFromGoVulnDB(ctx, osv, dir)
+	return err
 }

@@ -74,7 +74,7 @@ func BenchmarkGoApp(b *testing.B) {
 		res, err := goAppPipeline().Build(ctx,
 			pipeline.Dir(dir), pipeline.BuildKit(e.Addr()), pipeline.SourceDateEpoch(epoch),
 			pipeline.CacheDir(filepath.Join(basesDir, "cache")), pipeline.Lockfile(fx.lock, false),
-			pipeline.Progress("quiet", nil), pipeline.Layout(filepath.Join(b.TempDir(), "layout")))
+			pipeline.Progress("quiet", nil), pipeline.Layout(filepath.Join(b.TempDir(), "layout")), pipeline.VulnDB(fx.vulndb))
 		if err != nil {
 			return 0, err
 		}

@@ -59,6 +59,9 @@ func distillCLI(t *testing.T) string {
 // runDistill runs the CLI against the test engine and the shared base cache.
 func runDistill(t *testing.T, b *basesFixture, args ...string) (string, error) {
 	t.Helper()
+	if len(args) > 0 && args[0] == "build" {
+		args = append(args, "--vulndb", b.vulndb)
+	}
 	cmd := exec.Command(distillCLI(t), args...)
 	cmd.Dir = harness.RepoRoot(t)
 	cmd.Env = append(os.Environ(), "DISTILL_CACHE="+filepath.Join(basesDir, "cache"))
@@ -79,6 +82,7 @@ func buildOpts(t testing.TB, b *basesFixture, extra ...pipeline.Option) []pipeli
 		pipeline.Progress("plain", harness.LogWriter(t)),
 		pipeline.Logf(t.Logf),
 		pipeline.Layout(filepath.Join(t.TempDir(), "layout")),
+		pipeline.VulnDB(b.vulndb),
 	}
 	return append(opts, extra...)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distill-dev/distill/internal/runner"
+	"github.com/distill-dev/distill/internal/scan"
 	"github.com/distill-dev/distill/pipeline"
 	"github.com/distill-dev/distill/pipeline/spec"
 )
@@ -19,6 +20,9 @@ type buildFlags struct {
 	outputs, push, platforms, args, secrets, sshs    []string
 	locked, keepEngine                               bool
 	debianMirror, debianSecurityMirror, buildkitAddr string
+	reportDir, vulnDB, failOn                        string
+	vex, scanStages                                  []string
+	noScan                                           bool
 }
 
 func newBuildCmd(g *globalFlags) *cobra.Command {
@@ -44,7 +48,10 @@ every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
   distill build --target test --secret id=netrc,src=$HOME/.netrc
 
   # a tar that docker load accepts
-  distill build examples/go-app --output docker:go-app.tar`,
+  distill build examples/go-app --output docker:go-app.tar
+
+  # scan the build stage too, gate at CRITICAL, keep the reports and SBOMs for CI
+  distill build --scan-stage build --fail-on CRITICAL --report-dir reports/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -70,6 +77,12 @@ every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
 	fl.StringVar(&f.debianMirror, "debian-mirror", "", "Debian archive for base images (default $DISTILL_DEBIAN_MIRROR, else the apt sources)")
 	fl.StringVar(&f.debianSecurityMirror, "debian-security-mirror", "", "Debian security archive (default $DISTILL_DEBIAN_SECURITY_MIRROR, else the apt sources)")
 	fl.StringVar(&f.buildkitAddr, "buildkit", "", "BuildKit address (default $BUILDKIT_HOST, else a local buildkitd)")
+	fl.StringVar(&f.reportDir, "report-dir", "", "write each scan's report (JSON, SARIF), SBOMs (CycloneDX, SPDX) and summary.md here")
+	fl.StringVar(&f.vulnDB, "vulndb", "", "vulnerability database directory (default: distill's, see distill db)")
+	fl.StringVar(&f.failOn, "fail-on", "", "override the policy threshold: LOW, MEDIUM, HIGH, CRITICAL or NONE")
+	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document whose not_affected statements suppress findings (repeatable)")
+	fl.StringArrayVar(&f.scanStages, "scan-stage", nil, "also scan this stage, e.g. build (repeatable; the runtime is always scanned)")
+	fl.BoolVar(&f.noScan, "no-scan", false, "skip the scan stages (nothing is checked)")
 	return cmd
 }
 
@@ -144,6 +157,24 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, dir string) err
 	if f.keepEngine {
 		opts = append(opts, pipeline.KeepEngine())
 	}
+	if f.reportDir != "" {
+		opts = append(opts, pipeline.ReportDir(f.reportDir))
+	}
+	if f.vulnDB != "" {
+		opts = append(opts, pipeline.VulnDB(f.vulnDB))
+	}
+	if f.failOn != "" {
+		opts = append(opts, pipeline.FailOn(strings.ToUpper(f.failOn)))
+	}
+	for _, v := range f.vex {
+		opts = append(opts, pipeline.VEX(v))
+	}
+	for _, st := range f.scanStages {
+		opts = append(opts, pipeline.ScanStage(st))
+	}
+	if f.noScan {
+		opts = append(opts, pipeline.NoScan())
+	}
 	res, err := pipeline.BuildSpec(cmd.Context(), s, opts...)
 	if err != nil {
 		return err
@@ -173,6 +204,13 @@ func printBuildSummary(cmd *cobra.Command, res *runner.Result, target string) er
 		parts = append(parts, p)
 	}
 	fmt.Fprintf(w, "stages\t%s\n", strings.Join(parts, " · "))
+	if len(res.Scans) > 0 {
+		var reports []*scan.Report
+		for _, f := range res.Scans {
+			reports = append(reports, f.Report)
+		}
+		fmt.Fprintf(w, "scans\t%s\n", scan.Line(reports))
+	}
 	fmt.Fprintf(w, "time\t%s (SOURCE_DATE_EPOCH %d)\n", res.Duration.Round(10*time.Millisecond), res.Epoch.Unix())
 	if target != "test" {
 		fmt.Fprintf(w, "layout\toci:%s\n", res.Layout)

@@ -25,9 +25,10 @@ type baseKey struct {
 }
 
 type resolvedBase struct {
-	state  llb.State
-	config *ocispecs.Image
-	digest string // manifest digest, for the summary and labels
+	state    llb.State
+	config   *ocispecs.Image
+	digest   string             // manifest digest, for the summary and labels
+	packages []rootfs.Installed // what distill installed, for distill flavours (SBOM records)
 }
 
 // bases implements llbgen.Bases from images resolved before Generate runs.
@@ -88,9 +89,10 @@ func assembleFlavours(ctx context.Context, svc *baseimage.Service, keys []baseKe
 			return nil, err
 		}
 		out[k] = resolvedBase{
-			state:  llbgen.FromStore("distill/"+k.ref.Flavour, digest, cf),
-			config: img,
-			digest: digest.String(),
+			state:    llbgen.FromStore("distill/"+k.ref.Flavour, digest, cf),
+			config:   img,
+			digest:   digest.String(),
+			packages: res.Packages,
 		}
 	}
 	return out, nil

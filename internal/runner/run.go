@@ -52,6 +52,19 @@ type Options struct {
 	Bases baseimage.Config
 	// Logf receives progress lines of distill's own steps.
 	Logf func(format string, args ...any)
+
+	// ReportDir receives each scan's vulnerability report (JSON, SARIF), its
+	// SBOMs (CycloneDX, SPDX) and summary.md, also when a gate fails.
+	ReportDir string
+	// VulnDB is the vulnerability database directory (default: distill's cache).
+	VulnDB string
+	// FailOn overrides the policy's threshold (a severity, or NONE).
+	FailOn string
+	// VEX adds OpenVEX documents to the policy's.
+	VEX []string
+	// ScanStages adds stages to scan; NoScan turns scanning off.
+	ScanStages []string
+	NoScan     bool
 }
 
 // Result is what a run produced.
@@ -69,6 +82,8 @@ type Result struct {
 	Duration time.Duration
 	// Bases are the base images used, by "flavour platform".
 	Bases map[string]string
+	// Scans are the scan stages' reports and SBOMs, runtimes first.
+	Scans []ScanFiles
 }
 
 // Image is one platform's runtime image.
@@ -91,6 +106,17 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	s = s.Clone()
 	if len(opts.Platforms) > 0 {
 		s.Platforms = slices.Clone(opts.Platforms)
+	}
+	if opts.NoScan || len(opts.ScanStages) > 0 {
+		if s.Scan == nil {
+			s.Scan = &spec.Scan{}
+		}
+		s.Scan.Skip = s.Scan.Skip || opts.NoScan
+		for _, st := range opts.ScanStages {
+			if !slices.Contains(s.Scan.Stages, st) {
+				s.Scan.Stages = append(s.Scan.Stages, st)
+			}
+		}
 	}
 	g, err := plan.Compile(s)
 	if err != nil {
@@ -166,6 +192,12 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	}
 	trace := engine.NewTrace()
 	genOpts := llbgen.Options{BuildPlatform: buildPlatform, Args: opts.Args, Epoch: epoch, Source: git.Remote, Revision: git.Revision}
+	var sc *scans
+	if len(g.Scans) > 0 && opts.Target == solver.TargetRuntime {
+		if sc, err = prepareScans(ctx, opts, svc, g, dir, epoch, resolved, &genOpts, &solveOpt); err != nil {
+			return nil, err
+		}
+	}
 	_, err = e.Build(ctx, solveOpt, "distill", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		if err := resolveImages(ctx, c, keys, resolved); err != nil {
 			return nil, err
@@ -174,14 +206,32 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return solver.Build(ctx, c, prog, opts.Target, epoch)
+		req := solver.Request{Program: prog, Target: opts.Target, Epoch: epoch}
+		if sc != nil {
+			req.OnScan = sc.onScan
+		}
+		return solver.Build(ctx, c, req)
 	}, trace.Observe)
 	stages := stageTimings(trace, g)
+	var scanned []ScanFiles
+	if sc != nil {
+		scanned = sc.results()
+		if opts.ReportDir != "" {
+			if werr := writeReports(opts.ReportDir, scanned); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
 	if err != nil {
+		if sc != nil {
+			if gerr := sc.gateError(); gerr != nil {
+				return nil, gerr
+			}
+		}
 		return nil, explainFailure(err, trace)
 	}
 
-	res := &Result{Name: g.Name, Layout: layoutDir, Stages: stages, Epoch: epoch, Bases: map[string]string{}}
+	res := &Result{Name: g.Name, Layout: layoutDir, Stages: stages, Epoch: epoch, Bases: map[string]string{}, Scans: scanned}
 	for k, b := range resolved {
 		res.Bases[k.ref.String()+" "+k.platform.String()] = b.digest
 	}

@@ -26,16 +26,34 @@ func (e *GateError) Error() string {
 	if e.FixedOnly {
 		what = "fixable " + what
 	}
-	fmt.Fprintf(&b, "%s: %d %s at or above %s: ", e.Stage, len(e.Failing), what, e.FailOn)
-	for i, f := range e.Failing {
+	// The same advisory in several files (a toolchain's binaries) is listed once.
+	type key struct{ id, pkg, version string }
+	var uniq []Finding
+	count := map[key]int{}
+	for _, f := range e.Failing {
+		k := key{f.ID, f.Package, f.Version}
+		if count[k] == 0 {
+			uniq = append(uniq, f)
+		}
+		count[k]++
+	}
+	fmt.Fprintf(&b, "%s: %d %s at or above %s", e.Stage, len(e.Failing), what, e.FailOn)
+	if len(uniq) != len(e.Failing) {
+		fmt.Fprintf(&b, " (%d distinct)", len(uniq))
+	}
+	b.WriteString(": ")
+	for i, f := range uniq {
 		if i == maxListed {
-			fmt.Fprintf(&b, ", and %d more", len(e.Failing)-maxListed)
+			fmt.Fprintf(&b, ", and %d more", len(uniq)-maxListed)
 			break
 		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(describe(f))
+		if n := count[key{f.ID, f.Package, f.Version}]; n > 1 {
+			fmt.Fprintf(&b, " ×%d", n)
+		}
 	}
 	return b.String()
 }

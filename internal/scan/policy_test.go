@@ -206,3 +206,14 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// The same advisory in several binaries is listed once, with a count.
+func TestGateErrorGroupsDuplicates(t *testing.T) {
+	f := Finding{ID: "CVE-2023-39318", Package: "stdlib", Version: "v1.21.0", Severity: Unknown, Effective: High, Fixed: true, FixedVersion: "1.21.1"}
+	g := Finding{ID: "CVE-2023-39319", Package: "stdlib", Version: "v1.21.0", Severity: Unknown, Effective: High}
+	err := &GateError{Stage: "build", FailOn: High, Failing: []Finding{f, f, f, g}}
+	want := "build: 4 findings at or above HIGH (2 distinct): CVE-2023-39318 stdlib v1.21.0 (UNKNOWN→HIGH, fixed in 1.21.1) ×3, CVE-2023-39319 stdlib v1.21.0 (UNKNOWN→HIGH, no fix)"
+	if err.Error() != want {
+		t.Fatalf("got  %s\nwant %s", err, want)
+	}
+}

@@ -41,9 +41,44 @@ func ParseTarget(s string) (Target, error) {
 	return "", fmt.Errorf("--target %q: want build, test or runtime", s)
 }
 
-// Build solves prog up to target and returns the result to export.
-func Build(ctx context.Context, c gateway.Client, prog *llbgen.Program, target Target, epoch time.Time) (*gateway.Result, error) {
+// ScanOutput is what one scan stage produced: trivy's JSON report (every
+// package and finding), and trivy's CycloneDX and SPDX documents.
+type ScanOutput struct {
+	Job               llbgen.ScanJob
+	Report, CDX, SPDX []byte
+}
+
+// Request is a build to run.
+type Request struct {
+	Program *llbgen.Program
+	Target  Target
+	Epoch   time.Time
+	// OnScan receives each scan's outputs as soon as it completes, while
+	// the other stages still run. An error (a failed policy gate) fails the
+	// build, so nothing is exported.
+	OnScan func(context.Context, ScanOutput) error
+}
+
+// Build solves the request's program up to its target and returns the
+// result to export: tests, scans and every platform's runtime run in
+// parallel, and the result exists only when all succeed.
+func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result, error) {
+	prog, target, epoch := req.Program, req.Target, req.Epoch
 	eg, ctx := errgroup.WithContext(ctx)
+	if target == TargetRuntime {
+		for _, job := range prog.Scans {
+			eg.Go(func() error {
+				out, err := scan(ctx, c, job)
+				if err != nil {
+					return &StageError{Stage: "scan " + job.Stage, Err: err}
+				}
+				if req.OnScan != nil {
+					return req.OnScan(ctx, out)
+				}
+				return nil
+			})
+		}
+	}
 	if target == TargetRuntime || target == TargetTest {
 		for _, t := range prog.Tests {
 			eg.Go(func() error {
@@ -94,6 +129,26 @@ type StageError struct {
 
 func (e *StageError) Error() string { return fmt.Sprintf("%s stage failed: %v", e.Stage, e.Err) }
 func (e *StageError) Unwrap() error { return e.Err }
+
+// scan solves a scan job and reads its outputs.
+func scan(ctx context.Context, c gateway.Client, job llbgen.ScanJob) (ScanOutput, error) {
+	ref, err := solve(ctx, c, job.Outputs)
+	if err != nil {
+		return ScanOutput{}, err
+	}
+	out := ScanOutput{Job: job}
+	for _, f := range []struct {
+		name string
+		into *[]byte
+	}{{llbgen.ScanReport, &out.Report}, {llbgen.ScanCycloneDX, &out.CDX}, {llbgen.ScanSPDX, &out.SPDX}} {
+		dt, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: f.name})
+		if err != nil {
+			return ScanOutput{}, fmt.Errorf("reading %s: %w", f.name, err)
+		}
+		*f.into = dt
+	}
+	return out, nil
+}
 
 func solve(ctx context.Context, c gateway.Client, st llb.State) (gateway.Reference, error) {
 	def, err := st.Marshal(ctx)

@@ -1,0 +1,204 @@
+package test_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/distill-dev/distill/internal/scan"
+	"github.com/distill-dev/distill/pipeline"
+	"github.com/distill-dev/distill/pipeline/spec"
+	"github.com/distill-dev/distill/test/harness"
+)
+
+// findingIDs lists a report's open finding IDs.
+func findingIDs(r *scan.Report) []string {
+	var ids []string
+	for _, f := range r.Findings {
+		if f.Suppressed == nil {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+func scanOf(t *testing.T, res *pipeline.Result, label string) *scan.Report {
+	t.Helper()
+	for _, f := range res.Scans {
+		if f.Label == label {
+			return f.Report
+		}
+	}
+	t.Fatalf("no %s scan in %+v", label, res.Scans)
+	return nil
+}
+
+// TestBobsStory: the build stage carries an old Go (go1.21.0, as an old
+// golang image does) while the project pins a patched toolchain in go.mod,
+// which the build switches to (GOTOOLCHAIN=auto). The build stage's scan
+// finds the old toolchain's standard-library vulnerabilities; the runtime,
+// which ships only the binary built with go1.26.11, has none. Gating the
+// runtime passes; gating the build stage fails, naming the IDs.
+func TestBobsStory(t *testing.T) {
+	b := buildBases(t)
+	harness.Engine(t)
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+	gomod := filepath.Join(dir, "go.mod")
+	mod, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(gomod, append(mod, []byte("\ntoolchain go1.26.11\n")...), 0o644)
+	s, err := spec.Load(filepath.Join(dir, "distill.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Build.Go.Version = "1.21.0"
+	s.Build.Env = map[string]string{"GOTOOLCHAIN": "auto"}
+	s.Scan = &spec.Scan{Stages: []string{"build"}}
+	reports := t.TempDir()
+	ctx := context.Background()
+	res, err := pipeline.BuildSpec(ctx, s, buildOpts(t, b, pipeline.Dir(dir), pipeline.ReportDir(reports))...)
+	if err != nil {
+		t.Fatalf("build with the runtime gated: %v", err)
+	}
+	runtime, build := scanOf(t, res, "runtime"), scanOf(t, res, "build")
+	t.Logf("%s", scan.Line([]*scan.Report{runtime, build}))
+	if ids := findingIDs(runtime); len(ids) != 0 {
+		t.Errorf("the runtime has findings: %v", ids)
+	}
+	if !covers(runtime, "go") {
+		t.Errorf("the runtime's Go packages were not checked: %+v", runtime.Coverage)
+	}
+	ids := findingIDs(build)
+	if len(ids) < 50 {
+		t.Fatalf("the build stage's scan found %d vulnerabilities, want the old toolchain's (≥ 50): %v", len(ids), ids)
+	}
+	stdlib121 := 0
+	for _, f := range build.Findings {
+		if f.Package == "stdlib" && strings.HasPrefix(f.Version, "v1.21.0") {
+			stdlib121++
+		}
+	}
+	if stdlib121 == 0 {
+		t.Errorf("no finding of the go1.21.0 standard library in the build stage")
+	}
+	// The shipped binary was built with the pinned, patched toolchain.
+	cdx, err := os.ReadFile(filepath.Join(reports, "runtime.cdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cdx), "pkg:golang/stdlib@v1.26.11") {
+		t.Errorf("the runtime SBOM does not show a go1.26.11 binary")
+	}
+	for _, f := range []string{"runtime.vulns.json", "runtime.sarif", "runtime.spdx.json", "build.vulns.json", "build.sarif", "build.cdx.json", "build.spdx.json", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(reports, f)); err != nil {
+			t.Errorf("report dir: %v", err)
+		}
+	}
+
+	// The same pipeline with the build stage gated fails, naming the IDs.
+	s.Policy = &spec.Policy{Stages: map[string]string{"build": "gate"}}
+	_, err = pipeline.BuildSpec(ctx, s, buildOpts(t, b, pipeline.Dir(dir))...)
+	var ge *scan.GateError
+	if !errors.As(err, &ge) || ge.Stage != "build" || len(ge.Failing) != len(ids) {
+		t.Fatalf("gating the build stage: %v", err)
+	}
+	mustContain(t, "gate error", err.Error(), "build: ", ids[0], "UNKNOWN→HIGH")
+}
+
+func covers(r *scan.Report, eco string) bool {
+	for _, c := range r.Coverage {
+		if c.Ecosystem == eco {
+			return c.Checked
+		}
+	}
+	return false
+}
+
+// TestVulnerableDependencyGate: a runtime with golang.org/x/text v0.3.5
+// (known OSV entries) fails the gate; an OpenVEX not_affected statement, or
+// an ignore that has not expired, lets it pass; an expired ignore fails again.
+func TestVulnerableDependencyGate(t *testing.T) {
+	b := buildBases(t)
+	harness.Engine(t)
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+	get := exec.Command("go", "get", "golang.org/x/text@v0.3.5")
+	get.Dir = dir
+	get.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := get.CombinedOutput(); err != nil {
+		t.Fatalf("go get: %v\n%s", err, out)
+	}
+	s, err := spec.Load(filepath.Join(dir, "distill.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	build := func() error {
+		_, err := pipeline.BuildSpec(ctx, s, buildOpts(t, b, pipeline.Dir(dir))...)
+		return err
+	}
+
+	err = build()
+	var ge *scan.GateError
+	if !errors.As(err, &ge) || ge.Stage != "runtime" {
+		t.Fatalf("a vulnerable dependency passed the gate: %v", err)
+	}
+	var ids []string
+	for _, f := range ge.Failing {
+		if f.Package != "golang.org/x/text" {
+			t.Errorf("unexpected failing finding %s %s", f.ID, f.Package)
+		}
+		ids = append(ids, f.ID)
+	}
+	t.Logf("failing: %v", err)
+
+	// OpenVEX: not_affected for each finding.
+	vexDoc := map[string]any{
+		"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex/go-app-1",
+		"author": "distill tests", "timestamp": "2026-11-01T00:00:00Z", "version": 1,
+	}
+	var stmts []map[string]any
+	for _, id := range ids {
+		stmts = append(stmts, map[string]any{
+			"vulnerability": map[string]any{"name": id},
+			"products":      []map[string]any{{"@id": "pkg:golang/golang.org/x/text@v0.3.5"}},
+			"status":        "not_affected", "justification": "vulnerable_code_not_in_execute_path",
+		})
+	}
+	vexDoc["statements"] = stmts
+	dt, _ := json.Marshal(vexDoc)
+	os.WriteFile(filepath.Join(dir, "vex.json"), dt, 0o644)
+	s.Policy = &spec.Policy{VEX: []string{"vex.json"}}
+	if err := build(); err != nil {
+		t.Fatalf("with the VEX document: %v", err)
+	}
+
+	// An ignore that has not expired.
+	future := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	past := time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	ignores := func(expires string) []spec.Ignore {
+		var out []spec.Ignore
+		for _, id := range ids {
+			out = append(out, spec.Ignore{ID: id, Reason: "the matcher never sees attacker input", Expires: expires})
+		}
+		return out
+	}
+	s.Policy = &spec.Policy{Ignore: ignores(future)}
+	if err := build(); err != nil {
+		t.Fatalf("with unexpired ignores: %v", err)
+	}
+	s.Policy = &spec.Policy{Ignore: ignores(past)}
+	err = build()
+	if !errors.As(err, &ge) || len(ge.Failing) != len(ids) {
+		t.Fatalf("with expired ignores the gate must fail again: %v", err)
+	}
+}
