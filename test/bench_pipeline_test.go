@@ -170,3 +170,40 @@ func caBundleFile() string {
 	}
 	return "/etc/ssl/certs/ca-certificates.crt"
 }
+
+// BenchmarkScan scans examples/go-app's runtime and its build stage (the
+// builder with the Go toolchain) on a new buildkitd, and reports how long
+// each scan stage took: what a hand-written `trivy fs` over the build stage
+// costs, against scanning what ships.
+func BenchmarkScan(b *testing.B) {
+	harness.Integration(b)
+	fx := buildBases(b)
+	state, err := os.MkdirTemp("", "distill-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(state)
+	e, err := engine.Start(context.Background(), engine.WithAddr(""), engine.WithStateDir(state), engine.WithProgress(engine.ProgressQuiet, nil), engine.WithLog(harness.LogWriter(b)))
+	harness.Require(b, "a private buildkitd", err)
+	defer e.Close()
+	res, err := goAppPipeline().Build(context.Background(),
+		pipeline.Dir(filepath.Join(harness.RepoRoot(b), "examples", "go-app")), pipeline.BuildKit(e.Addr()),
+		pipeline.CacheDir(filepath.Join(basesDir, "cache")), pipeline.Lockfile(fx.lock, false), pipeline.VulnDB(fx.vulndb),
+		pipeline.ScanStage("build"), pipeline.Progress("quiet", nil), pipeline.Layout(filepath.Join(b.TempDir(), "layout")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := map[string]time.Duration{}
+	for _, st := range res.Stages {
+		took[st.Stage] = st.Duration
+	}
+	packages := map[string]int{}
+	for _, f := range res.Scans {
+		packages[f.Label] = f.Report.Packages
+	}
+	fmt.Printf("\nscan stages of examples/go-app (trivy rootfs + CycloneDX + SPDX, offline):\n")
+	fmt.Printf("  runtime  %6.2fs  %4d packages\n", took["scan runtime"].Seconds(), packages["runtime"])
+	fmt.Printf("  build    %6.2fs  %4d packages\n\n", took["scan build"].Seconds(), packages["build"])
+	b.ReportMetric(took["scan runtime"].Seconds(), "s-scan-runtime")
+	b.ReportMetric(took["scan build"].Seconds(), "s-scan-build")
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-dev/distill/internal/sbom"
 	"github.com/distill-dev/distill/internal/scan"
 	"github.com/distill-dev/distill/pipeline"
 	"github.com/distill-dev/distill/pipeline/spec"
@@ -202,3 +203,55 @@ func TestVulnerableDependencyGate(t *testing.T) {
 		t.Fatalf("with expired ignores the gate must fail again: %v", err)
 	}
 }
+
+// TestScanRunsInParallelWithTests: the runtime's scan does not wait for the
+// test stage (visible in the stage timings), and the runtime SBOM accounts
+// for every file a package installed in the image.
+func TestScanRunsInParallelWithTests(t *testing.T) {
+	b := buildBases(t)
+	harness.Engine(t)
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+	editGreeting(t, dir) // a change unique to this run: nothing is cached
+	s, err := spec.Load(filepath.Join(dir, "distill.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A test stage that takes a while, so the overlap does not depend on timing luck.
+	s.Test.Steps = []spec.Step{{Name: "integration tests", Run: "sleep 6"}}
+	reports := t.TempDir()
+	res, err := pipeline.BuildSpec(context.Background(), s, buildOpts(t, b, pipeline.Dir(dir), pipeline.ReportDir(reports))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timing := map[string]runnerStage{}
+	for _, st := range res.Stages {
+		timing[st.Stage] = runnerStage{st.Start, st.End}
+		t.Logf("%-22s %s … %s", st.Stage, st.Start.Format("15:04:05.000"), st.End.Format("15:04:05.000"))
+	}
+	test, scanRT := timing["test"], timing["scan runtime"]
+	if test.start.IsZero() || scanRT.start.IsZero() {
+		t.Fatalf("no timings for test or scan runtime: %+v", res.Stages)
+	}
+	if !(scanRT.start.Before(test.end) && test.start.Before(scanRT.end)) {
+		t.Errorf("the runtime scan (%v–%v) did not overlap the test stage (%v–%v)", scanRT.start, scanRT.end, test.start, test.end)
+	}
+
+	// Every file a package installed is in the image, and the SBOM names the package.
+	cdx, err := os.ReadFile(filepath.Join(reports, "runtime.cdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, md5sums, err := sbom.ImageFiles(layoutImage(t, res.Layout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sbom.CheckFiles(cdx, md5sums, files); err != nil {
+		t.Fatal(err)
+	}
+	if len(md5sums) < 4 {
+		t.Fatalf("only %d packages with file lists in the image", len(md5sums))
+	}
+}
+
+type runnerStage struct{ start, end time.Time }

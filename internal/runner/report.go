@@ -63,7 +63,7 @@ func stageTimings(t *engine.Trace, g *plan.Graph) []StageTiming {
 		if !a.first.IsZero() && a.last.After(a.first) {
 			d = a.last.Sub(a.first)
 		}
-		out = append(out, StageTiming{Stage: st, Duration: d, Steps: a.steps, Cached: a.hits})
+		out = append(out, StageTiming{Stage: st, Start: a.first, End: a.last, Duration: d, Steps: a.steps, Cached: a.hits})
 	}
 	rank := func(label string) int {
 		name, _, _ := strings.Cut(label, " ")

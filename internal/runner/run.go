@@ -402,8 +402,11 @@ func writeOutput(ctx context.Context, o ocistore.Output, layoutDir, name string)
 
 // StageTiming is how long a stage's steps took, from BuildKit's statuses.
 type StageTiming struct {
-	Stage    string
-	Duration time.Duration
-	Steps    int
-	Cached   int // steps answered from the cache
+	Stage string
+	// Start and End are the first start and last completion of its steps
+	// (zero when BuildKit reported none): stages that overlap ran in parallel.
+	Start, End time.Time
+	Duration   time.Duration
+	Steps      int
+	Cached     int // steps answered from the cache
 }
