@@ -59,7 +59,7 @@ func distillCLI(t *testing.T) string {
 // runDistill runs the CLI against the test engine and the shared base cache.
 func runDistill(t *testing.T, b *basesFixture, args ...string) (string, error) {
 	t.Helper()
-	if len(args) > 0 && args[0] == "build" {
+	if len(args) > 0 && (args[0] == "build" || args[0] == "scan" || args[0] == "sbom") {
 		args = append(args, "--vulndb", b.vulndb)
 	}
 	cmd := exec.Command(distillCLI(t), args...)

@@ -255,3 +255,46 @@ func TestScanRunsInParallelWithTests(t *testing.T) {
 }
 
 type runnerStage struct{ start, end time.Time }
+
+// TestScanAndSBOMCommands scans an image distill built, from its OCI layout,
+// with distill scan (exit 1 when --fail-on fails) and distill sbom
+// (deterministic: two runs give the same bytes).
+func TestScanAndSBOMCommands(t *testing.T) {
+	b := buildBases(t)
+	harness.Engine(t)
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+	get := exec.Command("go", "get", "golang.org/x/text@v0.3.5")
+	get.Dir = dir
+	get.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := get.CombinedOutput(); err != nil {
+		t.Fatalf("go get: %v\n%s", err, out)
+	}
+	layout := filepath.Join(t.TempDir(), "oci")
+	if log, err := runDistill(t, b, "build", dir, "--progress", "quiet", "--lock", b.lock, "--fail-on", "NONE", "--output", "oci:"+layout); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	log, err := runDistill(t, b, "scan", "oci:"+layout, "--progress", "quiet")
+	if err != nil {
+		t.Fatalf("scan without a gate: %v\n%s", err, log)
+	}
+	mustContain(t, "scan table", log, "CVE-2021-38561", "golang.org/x/text", "debian: 4 packages NOT CHECKED")
+	log, err = runDistill(t, b, "scan", "oci:"+layout, "--progress", "quiet", "--format", "json", "--fail-on", "HIGH")
+	if err == nil {
+		t.Fatalf("--fail-on HIGH passed an image with x/text v0.3.5:\n%s", log)
+	}
+	mustContain(t, "gate", log, `"schemaVersion": "distill.dev/scan/v1"`, "findings at or above HIGH")
+
+	var sboms []string
+	for range 2 {
+		out := filepath.Join(t.TempDir(), "go-app.cdx.json")
+		if log, err := runDistill(t, b, "sbom", "oci:"+layout, "--progress", "quiet", "-o", out); err != nil {
+			t.Fatalf("%v\n%s", err, log)
+		}
+		dt, _ := os.ReadFile(out)
+		sboms = append(sboms, string(dt))
+	}
+	if sboms[0] != sboms[1] || !strings.Contains(sboms[0], "pkg:golang/golang.org/x/text@v0.3.5") {
+		t.Fatalf("distill sbom is not deterministic or misses x/text (%d, %d bytes)", len(sboms[0]), len(sboms[1]))
+	}
+}

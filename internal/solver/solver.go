@@ -68,7 +68,7 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	if target == TargetRuntime {
 		for _, job := range prog.Scans {
 			eg.Go(func() error {
-				out, err := scan(ctx, c, job)
+				out, err := Scan(ctx, c, job)
 				if err != nil {
 					return &StageError{Stage: "scan " + job.Stage, Err: err}
 				}
@@ -130,8 +130,8 @@ type StageError struct {
 func (e *StageError) Error() string { return fmt.Sprintf("%s stage failed: %v", e.Stage, e.Err) }
 func (e *StageError) Unwrap() error { return e.Err }
 
-// scan solves a scan job and reads its outputs.
-func scan(ctx context.Context, c gateway.Client, job llbgen.ScanJob) (ScanOutput, error) {
+// Scan solves a scan job and reads its outputs.
+func Scan(ctx context.Context, c gateway.Client, job llbgen.ScanJob) (ScanOutput, error) {
 	ref, err := solve(ctx, c, job.Outputs)
 	if err != nil {
 		return ScanOutput{}, err
