@@ -207,3 +207,25 @@ func ScanStage(stage string) Option {
 func NoScan() Option {
 	return func(o *runner.Options) error { o.NoScan = true; return nil }
 }
+
+// RegistryMirror pulls images of registry (docker.io, gcr.io, …) from mirror
+// first, for image-reference bases. It configures the local buildkitd
+// distill starts; a BuildKit at BUILDKIT_HOST keeps its own configuration.
+func RegistryMirror(registry, mirror string) Option {
+	return func(o *runner.Options) error {
+		if o.Mirrors == nil {
+			o.Mirrors = map[string][]string{}
+		}
+		o.Mirrors[registry] = append(o.Mirrors[registry], mirror)
+		return nil
+	}
+}
+
+// LocalEngine starts (or reuses) a local buildkitd with its state in dir,
+// even when BUILDKIT_HOST is set.
+func LocalEngine(stateDir string) Option {
+	return func(o *runner.Options) error {
+		o.Engine = append(o.Engine, engine.WithAddr(""), engine.WithStateDir(stateDir))
+		return nil
+	}
+}

@@ -21,7 +21,7 @@ type buildFlags struct {
 	locked, keepEngine                               bool
 	debianMirror, debianSecurityMirror, buildkitAddr string
 	reportDir, vulnDB, failOn                        string
-	vex, scanStages                                  []string
+	vex, scanStages, mirrors                         []string
 	noScan                                           bool
 }
 
@@ -83,6 +83,7 @@ every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
 	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document whose not_affected statements suppress findings (repeatable)")
 	fl.StringArrayVar(&f.scanStages, "scan-stage", nil, "also scan this stage, e.g. build (repeatable; the runtime is always scanned)")
 	fl.BoolVar(&f.noScan, "no-scan", false, "skip the scan stages (nothing is checked)")
+	fl.StringArrayVar(&f.mirrors, "registry-mirror", nil, "pull a registry's images from a mirror first: REGISTRY=MIRROR, e.g. docker.io=127.0.0.1:5000 (local buildkitd; repeatable)")
 	return cmd
 }
 
@@ -174,6 +175,13 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, dir string) err
 	}
 	if f.noScan {
 		opts = append(opts, pipeline.NoScan())
+	}
+	for _, m := range f.mirrors {
+		reg, mirror, ok := strings.Cut(m, "=")
+		if !ok || reg == "" || mirror == "" {
+			return fmt.Errorf("--registry-mirror %q: want REGISTRY=MIRROR", m)
+		}
+		opts = append(opts, pipeline.RegistryMirror(reg, mirror))
 	}
 	res, err := pipeline.BuildSpec(cmd.Context(), s, opts...)
 	if err != nil {

@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -151,4 +154,25 @@ func WithStartTimeout(d time.Duration) Option {
 		o.startTimeout = d
 		return nil
 	}
+}
+
+// MirrorConfig renders buildkitd.toml registry sections that send pulls of
+// each registry (docker.io, gcr.io, …) to its mirrors first, for WithConfig.
+// Mirrors on localhost or 127.0.0.1 are spoken to over plain HTTP, as
+// BuildKit does for loopback registries anyway.
+func MirrorConfig(mirrors map[string][]string) string {
+	var b strings.Builder
+	regs := make([]string, 0, len(mirrors))
+	for r := range mirrors {
+		regs = append(regs, r)
+	}
+	sort.Strings(regs)
+	for _, r := range regs {
+		quoted := make([]string, len(mirrors[r]))
+		for i, m := range mirrors[r] {
+			quoted[i] = strconv.Quote(m)
+		}
+		fmt.Fprintf(&b, "[registry.%s]\n  mirrors = [%s]\n", strconv.Quote(r), strings.Join(quoted, ", "))
+	}
+	return b.String()
 }

@@ -87,3 +87,11 @@ func TestConnectionHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestMirrorConfig(t *testing.T) {
+	got := MirrorConfig(map[string][]string{"gcr.io": {"127.0.0.1:5000/gcr"}, "docker.io": {"127.0.0.1:5000", "mirror.internal.example"}})
+	want := "[registry.\"docker.io\"]\n  mirrors = [\"127.0.0.1:5000\", \"mirror.internal.example\"]\n[registry.\"gcr.io\"]\n  mirrors = [\"127.0.0.1:5000/gcr\"]\n"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}

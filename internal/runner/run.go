@@ -48,6 +48,10 @@ type Options struct {
 	CABundle string
 	// Engine configures the BuildKit connection (BUILDKIT_HOST or a local buildkitd).
 	Engine []engine.Option
+	// Mirrors maps a registry (docker.io) to mirrors its images are pulled
+	// from, for image-reference bases. They configure the local buildkitd
+	// distill starts; a BuildKit at BUILDKIT_HOST uses its own configuration.
+	Mirrors map[string][]string
 	// Bases configures base image assembly (mirrors, lockfile, cache).
 	Bases baseimage.Config
 	// Logf receives progress lines of distill's own steps.
@@ -165,11 +169,18 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	e, err := engine.Start(ctx, opts.Engine...)
+	engineOpts := opts.Engine
+	if len(opts.Mirrors) > 0 {
+		engineOpts = append(slices.Clone(engineOpts), engine.WithConfig(engine.MirrorConfig(opts.Mirrors)))
+	}
+	e, err := engine.Start(ctx, engineOpts...)
 	if err != nil {
 		return nil, err
 	}
 	defer e.Close()
+	if len(opts.Mirrors) > 0 && !e.Started() && e.PID() == 0 {
+		opts.Logf("registry mirrors apply to the local buildkitd only; the BuildKit at %s uses its own configuration", e.Addr())
+	}
 
 	layoutDir := opts.Layout
 	if layoutDir == "" {
