@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,33 +90,10 @@ func TestGoAppThroughGoAPIAndCLI(t *testing.T) {
 	mustContain(t, "process list", outs[2], "nonroot  /app/go-app")
 }
 
-// imageFiles lists every path in an image's layers.
+// imageFiles lists every path in the layers of the image in an OCI layout.
 func imageFiles(t testing.TB, layoutDir string) map[string]*tar.Header {
 	t.Helper()
-	layers, err := layoutImage(t, layoutDir).Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]*tar.Header{}
-	for _, l := range layers {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")] = h
-		}
-		rc.Close()
-	}
-	return files
+	return layerFiles(t, layoutImage(t, layoutDir))
 }
 
 // TestGoAppImageShipsNoShellOrToolchain lists the runtime's files.

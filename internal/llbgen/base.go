@@ -17,18 +17,24 @@ const BaseStoreID = "distill-base"
 // config's environment, user and working directory applied, as the Dockerfile
 // frontend does for FROM.
 func FromStore(name string, digest v1.Hash, cf *v1.ConfigFile) llb.State {
-	st := llb.OCILayout(name+"@"+digest.String(), llb.OCIStore("", BaseStoreID),
-		llb.Platform(ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}),
+	p := ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+	st := llb.OCILayout(name+"@"+digest.String(), llb.OCIStore("", BaseStoreID), llb.Platform(p),
 		llb.WithCustomNamef("distill base %s", name))
-	for _, kv := range cf.Config.Env {
+	return WithImageConfig(st, cf.Config.Env, cf.Config.User, cf.Config.WorkingDir).Platform(p)
+}
+
+// WithImageConfig applies an image config's environment, user and working
+// directory to a state, as FROM does in a Dockerfile.
+func WithImageConfig(st llb.State, env []string, user, workdir string) llb.State {
+	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		st = st.AddEnv(k, v)
 	}
-	if cf.Config.User != "" {
-		st = st.User(cf.Config.User)
+	if user != "" {
+		st = st.User(user)
 	}
-	if cf.Config.WorkingDir != "" {
-		st = st.Dir(cf.Config.WorkingDir)
+	if workdir != "" {
+		st = st.Dir(workdir)
 	}
-	return st.Platform(ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant})
+	return st
 }

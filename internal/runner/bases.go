@@ -121,17 +121,7 @@ func resolveImages(ctx context.Context, c gateway.Client, keys []baseKey, into b
 		if dgst != "" {
 			name = strings.SplitN(ref, "@", 2)[0] + "@" + dgst.String()
 		}
-		st := llb.Image(name, llb.Platform(p))
-		for _, kv := range img.Config.Env {
-			key, val, _ := strings.Cut(kv, "=")
-			st = st.AddEnv(key, val)
-		}
-		if img.Config.WorkingDir != "" {
-			st = st.Dir(img.Config.WorkingDir)
-		}
-		if img.Config.User != "" {
-			st = st.User(img.Config.User)
-		}
+		st := llbgen.WithImageConfig(llb.Image(name, llb.Platform(p)), img.Config.Env, img.Config.User, img.Config.WorkingDir)
 		into[k] = resolvedBase{state: st, config: &img, digest: dgst.String()}
 	}
 	return nil

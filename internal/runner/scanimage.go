@@ -49,23 +49,11 @@ func ScanImage(ctx context.Context, target string, o ScanOptions) (*ScanFiles, e
 	if err != nil {
 		return nil, err
 	}
-	db, err := ensureVulnDB(ctx, o.VulnDB, o.Logf)
+	env, err := newScanEnv(ctx, svc, o.VulnDB, o.Logf)
 	if err != nil {
 		return nil, err
 	}
-	_, dbState, err := vulnDB(db.Dir)
-	if err != nil {
-		return nil, err
-	}
-	dbFS, err := fsutil.NewFS(db.Dir)
-	if err != nil {
-		return nil, err
-	}
-	scanner, info, err := scannerImage(ctx, svc, "linux/amd64")
-	if err != nil {
-		return nil, err
-	}
-	so := client.SolveOpt{LocalMounts: map[string]fsutil.FS{vulnDBContext: dbFS}}
+	so := client.SolveOpt{LocalMounts: map[string]fsutil.FS{vulnDBContext: env.dbFS}}
 	cs, err := svc.Store.ContentStore()
 	if err != nil {
 		return nil, err
@@ -107,7 +95,7 @@ func ScanImage(ctx context.Context, target string, o ScanOptions) (*ScanFiles, e
 	}
 	defer e.Close()
 	job := llbgen.ScanJob{Stage: plan.RuntimeStage, Gate: o.Gate}
-	job.Outputs = llbgen.ScanState(st, llbgen.Scanner{Image: scanner, DB: dbState}, "scan "+target)
+	job.Outputs = llbgen.ScanState(st, env.scanner, "scan "+target)
 	var out solver.ScanOutput
 	_, err = e.Build(ctx, so, "distill-scan", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		var err error
@@ -119,8 +107,8 @@ func ScanImage(ctx context.Context, target string, o ScanOptions) (*ScanFiles, e
 	}
 	r, err := scan.FromTrivy(out.Report, scan.Meta{
 		Stage: "image", Image: name,
-		Scanner: scan.Scanner{Name: "trivy", Version: info.Version, Image: info.Image},
-		DB:      scan.DB{Source: db.Info.Source, Schema: db.Info.Schema, UpdatedAt: db.Info.UpdatedAt, Ecosystems: db.Info.Ecosystems},
+		Scanner: env.scanInfo(),
+		DB:      env.dbInfo(),
 	})
 	if err != nil {
 		return nil, err

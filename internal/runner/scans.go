@@ -214,27 +214,16 @@ func fileLabel(label string) string {
 // its VEX documents, and the SBOM records of the bases distill installed.
 func prepareScans(ctx context.Context, opts Options, svc *baseimage.Service, g *plan.Graph, dir string, epoch time.Time,
 	bases bases, gen *llbgen.Options, so *client.SolveOpt) (*scans, error) {
-	db, err := ensureVulnDB(ctx, opts.VulnDB, opts.Logf)
+	env, err := newScanEnv(ctx, svc, opts.VulnDB, opts.Logf)
 	if err != nil {
 		return nil, err
 	}
-	_, dbState, err := vulnDB(db.Dir)
-	if err != nil {
-		return nil, err
-	}
-	dbFS, err := fsutil.NewFS(db.Dir)
-	if err != nil {
-		return nil, err
-	}
+	db := env.db
 	if so.LocalMounts == nil {
 		so.LocalMounts = map[string]fsutil.FS{}
 	}
-	so.LocalMounts[vulnDBContext] = dbFS
-	scanner, info, err := scannerImage(ctx, svc, "linux/amd64")
-	if err != nil {
-		return nil, err
-	}
-	gen.Scanner = &llbgen.Scanner{Image: scanner, DB: dbState}
+	so.LocalMounts[vulnDBContext] = env.dbFS
+	gen.Scanner = &env.scanner
 	pol, err := policyFrom(g.Policy, dir, opts.VEX, opts.FailOn)
 	if err != nil {
 		return nil, err
@@ -259,8 +248,8 @@ func prepareScans(ctx context.Context, opts Options, svc *baseimage.Service, g *
 		now:     time.Now(),
 		multi:   len(g.Platforms) > 1,
 		image:   g.Name,
-		scanner: scan.Scanner{Name: "trivy", Version: info.Version, Image: info.Image},
-		db:      scan.DB{Source: db.Info.Source, Schema: db.Info.Schema, UpdatedAt: db.Info.UpdatedAt, Ecosystems: db.Info.Ecosystems},
+		scanner: env.scanInfo(),
+		db:      env.dbInfo(),
 	}
 	s.sbom = func(out solver.ScanOutput, label string) ([]byte, []byte, error) {
 		o := sbom.Options{Epoch: epoch, Name: g.Name, Stage: label}
@@ -286,4 +275,42 @@ func prepareScans(ctx context.Context, opts Options, svc *baseimage.Service, g *
 		return cdx, spdx, nil
 	}
 	return s, nil
+}
+
+// scanEnv is what any scan needs: the vulnerability database (opened or
+// provisioned) as a local context, and the scanner image.
+type scanEnv struct {
+	db      *vulndb.DB
+	dbFS    fsutil.FS
+	scanner llbgen.Scanner
+	info    scannerInfo
+}
+
+func newScanEnv(ctx context.Context, svc *baseimage.Service, dbDir string, logf func(string, ...any)) (*scanEnv, error) {
+	db, err := ensureVulnDB(ctx, dbDir, logf)
+	if err != nil {
+		return nil, err
+	}
+	_, dbState, err := vulnDB(db.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dbFS, err := fsutil.NewFS(db.Dir)
+	if err != nil {
+		return nil, err
+	}
+	image, info, err := scannerImage(ctx, svc, "linux/amd64")
+	if err != nil {
+		return nil, err
+	}
+	return &scanEnv{db: db, dbFS: dbFS, scanner: llbgen.Scanner{Image: image, DB: dbState}, info: info}, nil
+}
+
+func (e *scanEnv) scanInfo() scan.Scanner {
+	return scan.Scanner{Name: "trivy", Version: e.info.Version, Image: e.info.Image}
+}
+
+func (e *scanEnv) dbInfo() scan.DB {
+	i := e.db.Info
+	return scan.DB{Source: i.Source, Schema: i.Schema, UpdatedAt: i.UpdatedAt, Ecosystems: i.Ecosystems}
 }
