@@ -116,3 +116,18 @@ func TestExplainFailureQuotesTheFailedStep(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+func TestPublicRemoteDropsCredentials(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://ci-token:s3cret@git.example.invalid/team/app.git": "https://git.example.invalid/team/app.git",
+		"https://git.example.invalid/team/app.git?private_token=x": "https://git.example.invalid/team/app.git",
+		"git@git.example.invalid:team/app.git":                     "ssh://git.example.invalid/team/app.git",
+		"ssh://git@git.example.invalid/team/app.git":               "ssh://git.example.invalid/team/app.git",
+		"/srv/repos/app.git":                                       "",
+		"":                                                         "",
+	} {
+		if got := publicRemote(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("publicRemote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

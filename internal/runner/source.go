@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,8 +55,32 @@ func readGitInfo(ctx context.Context, dir string) (gitInfo, bool) {
 	if sec, err := strconv.ParseInt(run("log", "-1", "--format=%ct"), 10, 64); err == nil {
 		info.Time = time.Unix(sec, 0).UTC()
 	}
-	if strings.Contains(info.Remote, "@") && !strings.Contains(info.Remote, "://") {
-		info.Remote = "" // scp-like SSH remotes may carry user names; leave them out of labels
-	}
+	info.Remote = publicRemote(info.Remote)
 	return info, true
+}
+
+// publicRemote is a Git remote fit for an image label: user names, tokens,
+// queries and fragments removed (CI checkouts embed tokens in https remotes);
+// scp-like remotes become ssh:// URLs without the user.
+func publicRemote(remote string) string {
+	if remote == "" {
+		return ""
+	}
+	if !strings.Contains(remote, "://") {
+		at, colon := strings.Index(remote, "@"), strings.Index(remote, ":")
+		if colon < 0 || strings.HasPrefix(remote, "/") {
+			return "" // a local path: nothing to publish
+		}
+		host, path := remote[:colon], remote[colon+1:]
+		if at >= 0 && at < colon {
+			host = remote[at+1 : colon]
+		}
+		return "ssh://" + host + "/" + strings.TrimPrefix(path, "/")
+	}
+	u, err := url.Parse(remote)
+	if err != nil {
+		return ""
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }
