@@ -1,0 +1,289 @@
+package sign
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	ocilayout "github.com/sigstore/cosign/v2/pkg/oci/layout"
+)
+
+// cosignBinary finds the pinned cosign CLI: $DISTILL_COSIGN, then the tools
+// directory `make tools` fills ($DISTILL_TOOLS/bin, else the user cache's
+// distill/tools/bin), then PATH. In CI a missing binary fails the test.
+func cosignBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("DISTILL_COSIGN"); p != "" {
+		return p
+	}
+	var dirs []string
+	if d := os.Getenv("DISTILL_TOOLS"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "bin"))
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		dirs = append(dirs, filepath.Join(d, "distill", "tools", "bin"))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "cosign")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("cosign"); err == nil {
+		return p
+	}
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+		t.Fatal("cosign not found, and in CI prerequisites must be there: build the pinned cosign into $DISTILL_TOOLS/bin")
+	}
+	t.Skip("cosign not found: set DISTILL_COSIGN or build the pinned cosign into $DISTILL_TOOLS/bin")
+	return ""
+}
+
+// cosignCLI runs the cosign CLI offline: key-based, no transparency log, and
+// a trusted root that trusts nothing (it stops cosign's TUF lookup).
+type cosignCLI struct {
+	bin         string
+	home        string
+	pub, priv   string
+	trustedRoot string
+}
+
+func newCosignCLI(t *testing.T, k *testKeys) *cosignCLI {
+	t.Helper()
+	c := &cosignCLI{bin: cosignBinary(t), home: t.TempDir(), pub: k.pubPath, priv: k.privPath}
+	c.trustedRoot = filepath.Join(c.home, "trusted_root.json")
+	if err := os.WriteFile(c.trustedRoot, []byte(minimalTrustedRoot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// run runs cosign with args; password, if not empty, is COSIGN_PASSWORD in
+// the child's environment only.
+func (c *cosignCLI) run(t *testing.T, password string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + c.home, "TUF_ROOT=" + filepath.Join(c.home, "tuf")}
+	if password != "" {
+		cmd.Env = append(cmd.Env, "COSIGN_PASSWORD="+password)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stdout.String(), stderr.String()
+	}
+	t.Fatalf("cosign %v: %v", args, err)
+	return -1, "", ""
+}
+
+func (c *cosignCLI) verify(t *testing.T, ref string, referrers bool) (int, string, string) {
+	args := []string{"verify", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot}
+	if referrers {
+		args = append(args, "--experimental-oci11")
+	}
+	return c.run(t, "", append(args, ref)...)
+}
+
+func (c *cosignCLI) verifyAttestation(t *testing.T, ref, typ string, referrers bool) (int, string, string) {
+	args := []string{"verify-attestation", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot, "--type", typ}
+	if referrers {
+		args = append(args, "--experimental-oci11")
+	}
+	return c.run(t, "", append(args, ref)...)
+}
+
+// removeAttestations deletes the attestations of p's image from the
+// registry, leaving its signature.
+func removeAttestations(t *testing.T, p *published, referrers bool) {
+	t.Helper()
+	if !referrers {
+		if err := remote.Delete(p.repo.Tag(tagFor(p.digest, "att")), ropts...); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	refs, err := referrers_(p.repo, p.digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range refs {
+		if d.ArtifactType != sigArtifactType {
+			if err := remote.Delete(p.repo.Digest(d.Digest.String()), ropts...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func mustRC(t *testing.T, want int, what string, rc int, stdout, stderr string) {
+	t.Helper()
+	if rc != want {
+		t.Errorf("%s: cosign rc %d, want %d\nstdout: %s\nstderr: %s", what, rc, want, stdout, stderr)
+	}
+}
+
+// TestCosignInterop: the cosign CLI verifies what Sign and Publish wrote,
+// rejects it after tampering, and what cosign signs with a key from
+// GenerateKeyPair, Verify accepts.
+func TestCosignInterop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the cosign CLI")
+	}
+	ctx := context.Background()
+	k := newKeys(t)
+	c := newCosignCLI(t, k)
+	reg := newRegistry(t)
+
+	for _, mode := range []struct {
+		name      string
+		referrers bool
+	}{{"tags", false}, {"referrers", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			p := publishSigned(t, reg, k, "interop-"+mode.name, twoPlatformIndex(t), mode.referrers)
+			refs := []string{p.tag.String(), p.repo.Digest(p.platforms["linux/amd64"].String()).String(), p.repo.Digest(p.platforms["linux/arm64"].String()).String()}
+			for _, ref := range refs {
+				rc, out, errOut := c.verify(t, ref, mode.referrers)
+				mustRC(t, 0, "verify "+ref, rc, out, errOut)
+				if rc == 0 && !strings.Contains(out, `"docker-reference":"`+p.repo.Name()) {
+					t.Errorf("verify %s: no docker-reference %s in %s", ref, p.repo.Name(), out)
+				}
+				for _, typ := range requireAll {
+					rc, out, errOut := c.verifyAttestation(t, ref, typ, mode.referrers)
+					mustRC(t, 0, "verify-attestation --type "+typ+" "+ref, rc, out, errOut)
+				}
+			}
+			other := newCosignCLI(t, otherKeys(t))
+			rc, out, errOut := other.verify(t, p.tag.String(), mode.referrers)
+			if mode.referrers {
+				// cosign reads the attestation bundles (see below) and
+				// fails with its generic exit code.
+				mustRC(t, 1, "verify with another key", rc, out, errOut)
+			} else {
+				mustRC(t, 12, "verify with another key", rc, out, errOut)
+			}
+
+			// Tampering with a signature: cosign's verdict is ours.
+			// (Signature only: see "bundles hide the signature" below.)
+			q := publishSigned(t, reg, k, "interop-"+mode.name+"-resign", randomImage(t), mode.referrers)
+			removeAttestations(t, q, mode.referrers)
+			rc, out, errOut = c.verify(t, q.tag.String(), mode.referrers)
+			mustRC(t, 0, "verify of the signature alone", rc, out, errOut)
+			tamperSignature(t, q.repo, q.digest, mode.referrers, k.sv, q.repo.Digest(digestOf(t, randomImage(t)).String()))
+			rc, out, errOut = c.verify(t, q.tag.String(), mode.referrers)
+			if mode.referrers {
+				// cosign drops the referrer's verification error, falls
+				// back to the .sig tag and reports that (rc 10).
+				mustRC(t, 10, "verify after replacing the signature", rc, out, errOut)
+			} else {
+				mustRC(t, 12, "verify after replacing the signature", rc, out, errOut)
+			}
+			res, err := Verify(ctx, q.tag, verifyOpts(k, mode.referrers))
+			mustFail(t, res, err, "signature", "invalid signature")
+
+			if err := remote.Write(q.tag, randomImage(t), ropts...); err != nil {
+				t.Fatal(err)
+			}
+			rc, out, errOut = c.verify(t, q.tag.String(), mode.referrers)
+			mustRC(t, 10, "verify after moving the tag to an unsigned image", rc, out, errOut)
+
+			// Tampering with an attestation.
+			q = publishSigned(t, reg, k, "interop-"+mode.name+"-editatt", randomImage(t), mode.referrers)
+			tamperAttestation(t, q.repo, q.digest, mode.referrers, "CycloneDX", "CycloneDZ")
+			rc, out, errOut = c.verifyAttestation(t, q.tag.String(), "cyclonedx", mode.referrers)
+			if rc == 0 {
+				t.Errorf("verify-attestation accepted an edited attestation:\n%s\n%s", out, errOut)
+			}
+			rc, out, errOut = c.verifyAttestation(t, q.tag.String(), "vuln", mode.referrers)
+			mustRC(t, 0, "verify-attestation of an untouched attestation next to an edited one", rc, out, errOut)
+
+			if mode.referrers {
+				// cosign v2.6.5 verify switches to the sigstore bundle
+				// format as soon as a digest has one bundle referrer, and
+				// then counts any valid bundle — an SBOM attestation —
+				// as the image's signature; the cosign signature referrer
+				// is not read. A replaced signature goes unnoticed by
+				// cosign; Verify checks the signature itself.
+				q = publishSigned(t, reg, k, "interop-"+mode.name+"-hidden", randomImage(t), true)
+				tamperSignature(t, q.repo, q.digest, true, k.sv, q.repo.Digest(digestOf(t, randomImage(t)).String()))
+				rc, out, errOut = c.verify(t, q.tag.String(), true)
+				mustRC(t, 0, "cosign verify of a replaced signature next to attestation bundles", rc, out, errOut)
+				res, err := Verify(ctx, q.tag, verifyOpts(k, true))
+				mustFail(t, res, err, "signature", "invalid signature")
+			}
+		})
+	}
+
+	t.Run("cosign layout", func(t *testing.T) {
+		idx := twoPlatformIndex(t)
+		se, err := Sign(ctx, idx, reg.repo(t, "interop-layout"), attestEverything(t, idx, "LOW"), Options{Signer: k.sv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := ocilayout.WriteSignedImageIndex(dir, se.(oci.SignedImageIndex)); err != nil {
+			t.Fatal(err)
+		}
+		rc, out, errOut := c.run(t, "", "verify", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot, "--local-image", dir)
+		mustRC(t, 0, "verify --local-image", rc, out, errOut)
+		rc, out, errOut = c.run(t, "", "verify-attestation", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot, "--type", "slsaprovenance1", "--local-image", dir)
+		mustRC(t, 0, "verify-attestation --local-image", rc, out, errOut)
+	})
+
+	t.Run("cosign does not check the repository", func(t *testing.T) {
+		img := randomImage(t)
+		elsewhere := reg.repo(t, "interop-elsewhere")
+		se, err := Sign(ctx, img, elsewhere, nil, Options{Signer: k.sv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag := reg.repo(t, "interop-copied").Tag("v1")
+		if _, err := Publish(ctx, tag, se, PublishOptions{Remote: ropts}); err != nil {
+			t.Fatal(err)
+		}
+		rc, out, errOut := c.verify(t, tag.String(), false)
+		mustRC(t, 0, "cosign verify of a signature for another repository", rc, out, errOut)
+		res, err := Verify(ctx, tag, VerifyOptions{Key: k.v, Offline: true, Remote: ropts})
+		mustFail(t, res, err, "signature identity", "names")
+	})
+
+	t.Run("cosign signs with our key", func(t *testing.T) {
+		img := randomImage(t)
+		repo := reg.repo(t, "interop-cosign-signed")
+		h := digestOf(t, img)
+		tag := repo.Tag("v1")
+		if err := remote.Write(tag, img, ropts...); err != nil {
+			t.Fatal(err)
+		}
+		ref := repo.Digest(h.String()).String()
+		rc, out, errOut := c.run(t, "wrong password", "sign", "--key", c.priv, "--tlog-upload=false", "-y", ref)
+		if rc == 0 {
+			t.Fatalf("cosign signed with a wrong password:\n%s\n%s", out, errOut)
+		}
+		rc, out, errOut = c.run(t, testPassword, "sign", "--key", c.priv, "--tlog-upload=false", "-y", ref)
+		mustRC(t, 0, "cosign sign", rc, out, errOut)
+		pred := filepath.Join(t.TempDir(), "sbom.cdx.json")
+		if err := os.WriteFile(pred, []byte(sbomCDX), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rc, out, errOut = c.run(t, testPassword, "attest", "--key", c.priv, "--tlog-upload=false", "-y", "--type", "cyclonedx", "--predicate", pred, ref)
+		mustRC(t, 0, "cosign attest", rc, out, errOut)
+		res, err := Verify(ctx, tag, VerifyOptions{Key: k.v, Offline: true, Require: []string{"cyclonedx"}, Remote: ropts})
+		mustPass(t, res, err)
+	})
+}
