@@ -21,7 +21,7 @@ export DISTILL_TOOLS
 BIN           := $(CURDIR)/bin
 DISTILL       := $(BIN)/distill
 APT_PACKAGES  := runc
-TEST_TOOLS    := buildkit trivy
+TEST_TOOLS    := buildkit trivy cosign
 GO_TEST_FLAGS ?=
 
 .PHONY: help setup apt tools build demo test test-unit test-integration lint bench clean
@@ -37,7 +37,7 @@ apt: ## install the Debian packages distill needs (runc), when missing
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
 	else echo "apt: $(APT_PACKAGES) present"; fi
 
-tools: ## build pinned tools (buildkitd, buildctl, …) from their Go modules into $(DISTILL_TOOLS)
+tools: ## build pinned tools (buildkitd, buildctl, trivy, cosign) from their Go modules into $(DISTILL_TOOLS)
 	@tools/build.sh $(TEST_TOOLS)
 
 build: ## build the distill CLI into ./bin (static)

@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,11 +48,14 @@ func fileFromImage(t testing.TB, img v1.Image, path string) []byte {
 
 // TestMultiPlatformIndexAndOutputs builds go-app for linux/amd64 and
 // linux/arm64 (cross-compiled; the arm64 runtime from arm64 packages) into an
-// index, writes it as an OCI layout, an OCI tar and pushes it.
+// index, writes it as an OCI layout, an OCI tar and pushes it, signed —
+// the index and each platform image, with OCI 1.1 referrers.
 func TestMultiPlatformIndexAndOutputs(t *testing.T) {
 	b := buildBases(t)
 	harness.Engine(t)
 	reg := harness.Registry(t)
+	cosign := harness.NewCosign(t)
+	k := newSigningKey(t)
 	dir := t.TempDir()
 	ref := reg + "/distill-test/go-app:multi"
 	res, err := goAppPipeline().Platforms("linux/amd64", "linux/arm64").Build(context.Background(), buildOpts(t, b,
@@ -59,6 +63,7 @@ func TestMultiPlatformIndexAndOutputs(t *testing.T) {
 		pipeline.Output("oci:"+filepath.Join(dir, "oci")),
 		pipeline.Output("tar:"+filepath.Join(dir, "go-app.tar")),
 		pipeline.Push(ref),
+		pipeline.SignWithKey(k.priv, k.passFunc), pipeline.NoTransparencyLog(), pipeline.Referrers(),
 	)...)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +119,35 @@ func TestMultiPlatformIndexAndOutputs(t *testing.T) {
 	if d, _ := pushed.Digest(); d != res.Digest {
 		t.Errorf("pushed index %s, built %s", d, res.Digest)
 	}
+
+	// Signed and attested: the index and each platform image.
+	vr, err := verifyOffline(t, ref, k, true)
+	if err != nil {
+		t.Fatalf("%v\n%v", err, vr)
+	}
+	var checks []string
+	for _, c := range vr.Checks {
+		checks = append(checks, c.Name)
+	}
+	for _, p := range []string{"", " (linux/amd64)", " (linux/arm64)"} {
+		for _, want := range []string{"signature", "attestation slsaprovenance1"} {
+			if !slices.Contains(checks, want+p) {
+				t.Errorf("no %q check: %v", want+p, checks)
+			}
+		}
+	}
+	repo := mustRef(t, ref).Context()
+	for _, img := range res.Images {
+		d := repo.Digest(img.Digest.String()).String()
+		rc, stdout, stderr := cosign.Verify(t, k.pub, d, true)
+		harness.CosignRC(t, 0, "cosign verify "+img.Platform, rc, stdout, stderr)
+		for _, typ := range attestationTypes {
+			rc, stdout, stderr := cosign.VerifyAttestation(t, k.pub, d, typ, true)
+			harness.CosignRC(t, 0, "cosign verify-attestation --type "+typ+" "+img.Platform, rc, stdout, stderr)
+		}
+	}
+	rc, stdout, stderr := cosign.Verify(t, k.pub, ref, true)
+	harness.CosignRC(t, 0, "cosign verify of the index", rc, stdout, stderr)
 }
 
 // TestDockerTarOutput writes go-app as a tar docker load accepts and checks

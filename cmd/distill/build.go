@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -23,6 +24,13 @@ type buildFlags struct {
 	reportDir, vulnDB, failOn                        string
 	vex, scanStages, mirrors                         []string
 	noScan                                           bool
+	sign                                             signFlags
+}
+
+// signFlags say how distill build signs what it pushes.
+type signFlags struct {
+	sign, keyless, noTlog, referrers, allowUnsigned, passwordStdin bool
+	key, fulcioURL, rekorURL                                       string
 }
 
 func newBuildCmd(g *globalFlags) *cobra.Command {
@@ -34,6 +42,11 @@ func newBuildCmd(g *globalFlags) *cobra.Command {
 from go.mod, package.json or requirements.txt. Build and test run as separate
 containers on BuildKit, in parallel with the runtime assembly; a failing test
 fails the build and nothing is exported.
+
+A push is signed: --sign (with --key or --keyless) signs the image and each
+platform image and attaches the SBOMs, vulnerability report and SLSA
+provenance as signed attestations before anything is pushed; the tag moves
+last. Pushing unsigned needs --allow-unsigned.
 
 The result is exported into an OCI layout (printed at the end) and written to
 every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
@@ -51,7 +64,16 @@ every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
   distill build examples/go-app --output docker:go-app.tar
 
   # scan the build stage too, gate at CRITICAL, keep the reports and SBOMs for CI
-  distill build --scan-stage build --fail-on CRITICAL --report-dir reports/`,
+  distill build --scan-stage build --fail-on CRITICAL --report-dir reports/
+
+  # sign and attest before pushing (key password from $COSIGN_PASSWORD)
+  distill build --push 127.0.0.1:5000/app:v1 --sign --key cosign.key
+
+  # keyless, in a CI job with an OIDC identity (Fulcio + Rekor)
+  distill build --push registry.example/org/app:v1 --sign --keyless
+
+  # air-gapped: sign with a key and no transparency log (distill verify --offline)
+  distill build --push registry.internal/app:v1 --sign --key cosign.key --no-tlog`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -84,7 +106,53 @@ every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
 	fl.StringArrayVar(&f.scanStages, "scan-stage", nil, "also scan this stage, e.g. build (repeatable; the runtime is always scanned)")
 	fl.BoolVar(&f.noScan, "no-scan", false, "skip the scan stages (nothing is checked)")
 	fl.StringArrayVar(&f.mirrors, "registry-mirror", nil, "pull a registry's images from a mirror first: REGISTRY=MIRROR, e.g. docker.io=127.0.0.1:5000 (local buildkitd; repeatable)")
+	fl.BoolVar(&f.sign.sign, "sign", false, "sign the pushed image and attach its SBOMs, vulnerability report and provenance as signed attestations")
+	fl.StringVar(&f.sign.key, "key", os.Getenv("DISTILL_SIGN_KEY"), "signing key: a cosign key file, env://VAR or a KMS URI (default $DISTILL_SIGN_KEY; password from $DISTILL_SIGN_PASSWORD, $COSIGN_PASSWORD, --password-stdin or a prompt)")
+	fl.BoolVar(&f.sign.passwordStdin, "password-stdin", false, "read the key's password from the first line of stdin")
+	fl.BoolVar(&f.sign.keyless, "keyless", false, "sign with a Fulcio certificate for the CI job's OIDC identity, logged in Rekor (needs their network)")
+	fl.StringVar(&f.sign.fulcioURL, "fulcio-url", "", "Fulcio for --keyless (default: sigstore's)")
+	fl.StringVar(&f.sign.rekorURL, "rekor-url", "", "transparency log (default: sigstore's)")
+	fl.BoolVar(&f.sign.noTlog, "no-tlog", false, "sign offline: no transparency log entry (key only; distill verify then needs --offline)")
+	fl.BoolVar(&f.sign.referrers, "referrers", false, "store signatures and attestations as OCI 1.1 referrers instead of cosign's .sig/.att tags")
+	fl.BoolVar(&f.sign.allowUnsigned, "allow-unsigned", false, "push without signing")
 	return cmd
+}
+
+// options turns the signing flags into pipeline options.
+func (f signFlags) options(cmd *cobra.Command) ([]pipeline.Option, error) {
+	if f.allowUnsigned {
+		if f.sign || f.keyless {
+			return nil, fmt.Errorf("--allow-unsigned and --sign contradict each other")
+		}
+		return []pipeline.Option{pipeline.AllowUnsigned()}, nil
+	}
+	if !f.sign && !f.keyless {
+		if f.noTlog || f.referrers {
+			return nil, fmt.Errorf("--no-tlog and --referrers are for signing: add --sign")
+		}
+		return nil, nil
+	}
+	var opts []pipeline.Option
+	switch {
+	case f.keyless && f.noTlog:
+		return nil, fmt.Errorf("--keyless needs the transparency log: drop --no-tlog, or sign with --key")
+	case f.keyless:
+		opts = append(opts, pipeline.SignKeyless(f.fulcioURL, f.rekorURL))
+	case f.key == "":
+		return nil, fmt.Errorf("--sign needs --key (a cosign key file, env://VAR or a KMS URI; default $DISTILL_SIGN_KEY) or --keyless")
+	default:
+		opts = append(opts, pipeline.SignWithKey(f.key, password(cmd, f.passwordStdin, "Password for "+f.key, false)))
+		if f.rekorURL != "" {
+			opts = append(opts, pipeline.RekorURL(f.rekorURL))
+		}
+	}
+	if f.noTlog {
+		opts = append(opts, pipeline.NoTransparencyLog())
+	}
+	if f.referrers {
+		opts = append(opts, pipeline.Referrers())
+	}
+	return opts, nil
 }
 
 func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, dir string) error {
@@ -183,6 +251,11 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, dir string) err
 		}
 		opts = append(opts, pipeline.RegistryMirror(reg, mirror))
 	}
+	signOpts, err := f.sign.options(cmd)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, signOpts...)
 	res, err := pipeline.BuildSpec(cmd.Context(), s, opts...)
 	if err != nil {
 		return err
@@ -229,6 +302,16 @@ func printBuildSummary(cmd *cobra.Command, res *runner.Result, target string) er
 			t = string(o.Kind) + ":" + abs
 		}
 		fmt.Fprintf(w, "output\t%s\n", t)
+	}
+	for _, p := range res.Published {
+		how := "UNSIGNED"
+		switch {
+		case p.Signed && p.Tlog:
+			how = "signed, attested, in the transparency log"
+		case p.Signed:
+			how = "signed, attested, OFFLINE (no transparency log)"
+		}
+		fmt.Fprintf(w, "pushed\t%s@%s (%s)\n", p.Tag, p.Digest, how)
 	}
 	return w.Flush()
 }

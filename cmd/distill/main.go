@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -21,6 +22,10 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "distill:", err)
-		os.Exit(1)
+		code := 1
+		if ee, ok := errors.AsType[*exitError](err); ok {
+			code = ee.code
+		}
+		os.Exit(code)
 	}
 }

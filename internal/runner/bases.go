@@ -16,6 +16,7 @@ import (
 	"github.com/distill-dev/distill/internal/llbgen"
 	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/rootfs"
+	"github.com/distill-dev/distill/internal/toolchain"
 )
 
 // baseKey identifies a base image for one platform.
@@ -25,10 +26,11 @@ type baseKey struct {
 }
 
 type resolvedBase struct {
-	state    llb.State
-	config   *ocispecs.Image
-	digest   string             // manifest digest, for the summary and labels
-	packages []rootfs.Installed // what distill installed, for distill flavours (SBOM records)
+	state     llb.State
+	config    *ocispecs.Image
+	digest    string             // manifest digest, for the summary and labels
+	packages  []rootfs.Installed // what distill installed, for distill flavours (SBOM records)
+	toolchain *toolchain.Go      // the Go toolchain of a builder flavour
 }
 
 // bases implements llbgen.Bases from images resolved before Generate runs.
@@ -89,10 +91,11 @@ func assembleFlavours(ctx context.Context, svc *baseimage.Service, keys []baseKe
 			return nil, err
 		}
 		out[k] = resolvedBase{
-			state:    llbgen.FromStore("distill/"+k.ref.Flavour, digest, cf),
-			config:   img,
-			digest:   digest.String(),
-			packages: res.Packages,
+			state:     llbgen.FromStore("distill/"+k.ref.Flavour, digest, cf),
+			config:    img,
+			digest:    digest.String(),
+			packages:  res.Packages,
+			toolchain: res.Toolchain,
 		}
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/distill-dev/distill/internal/llbgen"
 	"github.com/distill-dev/distill/internal/ocistore"
 	"github.com/distill-dev/distill/internal/plan"
+	"github.com/distill-dev/distill/internal/sign"
 	"github.com/distill-dev/distill/internal/solver"
 	"github.com/distill-dev/distill/pipeline/spec"
 )
@@ -69,6 +71,10 @@ type Options struct {
 	// ScanStages adds stages to scan; NoScan turns scanning off.
 	ScanStages []string
 	NoScan     bool
+	// Signing signs the image and its attestations before any push; pushes
+	// (image: outputs) need it unless AllowUnsigned.
+	Signing       *Signing
+	AllowUnsigned bool
 }
 
 // Result is what a run produced.
@@ -88,6 +94,8 @@ type Result struct {
 	Bases map[string]string
 	// Scans are the scan stages' reports and SBOMs, runtimes first.
 	Scans []ScanFiles
+	// Published are the tags pushed, signed unless AllowUnsigned.
+	Published []Published
 }
 
 // Image is one platform's runtime image.
@@ -129,6 +137,26 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, err
+	}
+	tags, otherOutputs, err := pushes(opts.Outputs)
+	if err != nil {
+		return nil, err
+	}
+	if len(tags) > 0 && opts.Signing == nil && !opts.AllowUnsigned {
+		return nil, fmt.Errorf("pushing %s needs signing (--sign with --key or --keyless): distill never publishes an unsigned image (--allow-unsigned to push anyway)", tags[0])
+	}
+	if opts.Signing != nil && len(tags) == 0 {
+		return nil, fmt.Errorf("--sign signs for the repository the image is pushed to: add --push REPOSITORY:TAG")
+	}
+	var signOpts sign.Options
+	if opts.Signing != nil {
+		// The key first: a wrong password fails before the build, not after.
+		if signOpts, err = signOptions(ctx, *opts.Signing); err != nil {
+			return nil, err
+		}
+		if len(g.Scans) == 0 {
+			opts.Logf("WARNING: signing without scans: the image gets no SBOM or vulnerability attestations")
+		}
 	}
 
 	// Sources: the local context, its .dockerignore, and Git facts for labels and the epoch.
@@ -253,12 +281,47 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	if err := collectImages(res, layoutDir); err != nil {
 		return nil, err
 	}
-	for _, o := range opts.Outputs {
+	for _, o := range otherOutputs {
 		opts.Logf("writing %s", o)
 		if err := writeOutput(ctx, o, layoutDir, g.Name); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", o, err)
 		}
 		res.Outputs = append(res.Outputs, o)
+	}
+	switch {
+	case len(tags) > 0 && opts.Signing != nil:
+		info, _ := e.Client().Info(ctx)
+		bk := ""
+		if info != nil {
+			bk = info.BuildkitVersion.Version
+		}
+		var env *scanEnv
+		if sc != nil {
+			env = sc.env
+		}
+		secretIDs := make([]string, 0, len(opts.Secrets))
+		for _, sec := range opts.Secrets {
+			secretIDs = append(secretIDs, sec.ID)
+		}
+		args := map[string]string{}
+		for _, kv := range g.Args {
+			args[kv.Key] = kv.Value
+		}
+		maps.Copy(args, opts.Args)
+		pin := provenanceInputs{spec: s, graph: g, target: string(opts.Target), args: args, secretIDs: secretIDs,
+			epoch: epoch, git: git, dir: dir, bases: resolved, scanner: env, buildkit: bk}
+		if err := signAndPublish(ctx, *opts.Signing, signOpts, res, tags, pin, opts.Logf); err != nil {
+			return nil, err
+		}
+	case len(tags) > 0:
+		for _, t := range tags {
+			o := ocistore.Output{Kind: ocistore.Push, Target: t.String()}
+			opts.Logf("pushing %s UNSIGNED (--allow-unsigned)", t)
+			if err := writeOutput(ctx, o, layoutDir, g.Name); err != nil {
+				return nil, fmt.Errorf("writing %s: %w", o, err)
+			}
+			res.Published = append(res.Published, Published{Tag: t.String(), Digest: res.Digest})
+		}
 	}
 	res.Duration = time.Since(begin)
 	return res, nil

@@ -24,7 +24,9 @@ import (
 
 // ScanFiles are the documents one scan produced, as written to the report dir.
 type ScanFiles struct {
-	Label       string // "runtime", "runtime linux/arm64", "build"
+	Label       string    // "runtime", "runtime linux/arm64", "build"
+	Started     time.Time // when the scan was started and when its report arrived
+	Finished    time.Time
 	Report      *scan.Report
 	CDX, SPDX   []byte // normalised SBOMs
 	TrivyReport []byte // trivy's own JSON
@@ -33,6 +35,8 @@ type ScanFiles struct {
 // scans collects scan outputs as the solver delivers them and holds each
 // to the policy.
 type scans struct {
+	env     *scanEnv
+	started time.Time
 	policy  scan.Policy
 	now     time.Time
 	multi   bool
@@ -52,7 +56,7 @@ func (s *scans) onScan(_ context.Context, out solver.ScanOutput) error {
 		return fmt.Errorf("scan %s: %w", label, err)
 	}
 	s.policy.Evaluate(r, s.now, out.Job.Gate)
-	f := ScanFiles{Label: label, Report: r, TrivyReport: out.Report}
+	f := ScanFiles{Label: label, Report: r, TrivyReport: out.Report, Started: s.started, Finished: time.Now().UTC()}
 	if s.sbom != nil {
 		if f.CDX, f.SPDX, err = s.sbom(out, label); err != nil {
 			return fmt.Errorf("SBOM of %s: %w", label, err)
@@ -244,6 +248,8 @@ func prepareScans(ctx context.Context, opts Options, svc *baseimage.Service, g *
 		}
 	}
 	s := &scans{
+		env:     env,
+		started: time.Now().UTC(),
 		policy:  pol,
 		now:     time.Now(),
 		multi:   len(g.Platforms) > 1,

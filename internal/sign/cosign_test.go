@@ -1,111 +1,43 @@
 package sign
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ocilayout "github.com/sigstore/cosign/v2/pkg/oci/layout"
+
+	"github.com/distill-dev/distill/test/harness"
 )
 
-// cosignBinary finds the pinned cosign CLI: $DISTILL_COSIGN, then the tools
-// directory `make tools` fills ($DISTILL_TOOLS/bin, else the user cache's
-// distill/tools/bin), then PATH. In CI a missing binary fails the test.
-func cosignBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("DISTILL_COSIGN"); p != "" {
-		return p
-	}
-	var dirs []string
-	if d := os.Getenv("DISTILL_TOOLS"); d != "" {
-		dirs = append(dirs, filepath.Join(d, "bin"))
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		dirs = append(dirs, filepath.Join(d, "distill", "tools", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "cosign")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("cosign"); err == nil {
-		return p
-	}
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-		t.Fatal("cosign not found, and in CI prerequisites must be there: build the pinned cosign into $DISTILL_TOOLS/bin")
-	}
-	t.Skip("cosign not found: set DISTILL_COSIGN or build the pinned cosign into $DISTILL_TOOLS/bin")
-	return ""
-}
-
-// cosignCLI runs the cosign CLI offline: key-based, no transparency log, and
-// a trusted root that trusts nothing (it stops cosign's TUF lookup).
+// cosignCLI is the pinned cosign CLI (see harness.Cosign) with a test key pair.
 type cosignCLI struct {
-	bin         string
-	home        string
-	pub, priv   string
-	trustedRoot string
+	*harness.Cosign
+	pub, priv string
 }
 
 func newCosignCLI(t *testing.T, k *testKeys) *cosignCLI {
 	t.Helper()
-	c := &cosignCLI{bin: cosignBinary(t), home: t.TempDir(), pub: k.pubPath, priv: k.privPath}
-	c.trustedRoot = filepath.Join(c.home, "trusted_root.json")
-	if err := os.WriteFile(c.trustedRoot, []byte(minimalTrustedRoot), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return &cosignCLI{Cosign: harness.NewCosign(t), pub: k.pubPath, priv: k.privPath}
 }
 
-// run runs cosign with args; password, if not empty, is COSIGN_PASSWORD in
-// the child's environment only.
 func (c *cosignCLI) run(t *testing.T, password string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + c.home, "TUF_ROOT=" + filepath.Join(c.home, "tuf")}
-	if password != "" {
-		cmd.Env = append(cmd.Env, "COSIGN_PASSWORD="+password)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, stdout.String(), stderr.String()
-	case errors.As(err, &ee):
-		return ee.ExitCode(), stdout.String(), stderr.String()
-	}
-	t.Fatalf("cosign %v: %v", args, err)
-	return -1, "", ""
+	return c.Run(t, password, args...)
 }
 
 func (c *cosignCLI) verify(t *testing.T, ref string, referrers bool) (int, string, string) {
-	args := []string{"verify", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot}
-	if referrers {
-		args = append(args, "--experimental-oci11")
-	}
-	return c.run(t, "", append(args, ref)...)
+	t.Helper()
+	return c.Verify(t, c.pub, ref, referrers)
 }
 
 func (c *cosignCLI) verifyAttestation(t *testing.T, ref, typ string, referrers bool) (int, string, string) {
-	args := []string{"verify-attestation", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot, "--type", typ}
-	if referrers {
-		args = append(args, "--experimental-oci11")
-	}
-	return c.run(t, "", append(args, ref)...)
+	t.Helper()
+	return c.VerifyAttestation(t, c.pub, ref, typ, referrers)
 }
 
 // removeAttestations deletes the attestations of p's image from the
@@ -133,9 +65,7 @@ func removeAttestations(t *testing.T, p *published, referrers bool) {
 
 func mustRC(t *testing.T, want int, what string, rc int, stdout, stderr string) {
 	t.Helper()
-	if rc != want {
-		t.Errorf("%s: cosign rc %d, want %d\nstdout: %s\nstderr: %s", what, rc, want, stdout, stderr)
-	}
+	harness.CosignRC(t, want, what, rc, stdout, stderr)
 }
 
 // TestCosignInterop: the cosign CLI verifies what Sign and Publish wrote,
@@ -163,7 +93,11 @@ func TestCosignInterop(t *testing.T) {
 				if rc == 0 && !strings.Contains(out, `"docker-reference":"`+p.repo.Name()) {
 					t.Errorf("verify %s: no docker-reference %s in %s", ref, p.repo.Name(), out)
 				}
-				for _, typ := range requireAll {
+				types := requireAll
+				if ref == p.tag.String() {
+					types = []string{"slsaprovenance1"} // the index's own; the SBOMs describe the platform images
+				}
+				for _, typ := range types {
 					rc, out, errOut := c.verifyAttestation(t, ref, typ, mode.referrers)
 					mustRC(t, 0, "verify-attestation --type "+typ+" "+ref, rc, out, errOut)
 				}
@@ -239,9 +173,9 @@ func TestCosignInterop(t *testing.T) {
 		if err := ocilayout.WriteSignedImageIndex(dir, se.(oci.SignedImageIndex)); err != nil {
 			t.Fatal(err)
 		}
-		rc, out, errOut := c.run(t, "", "verify", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot, "--local-image", dir)
+		rc, out, errOut := c.run(t, "", "verify", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.TrustedRoot, "--local-image", dir)
 		mustRC(t, 0, "verify --local-image", rc, out, errOut)
-		rc, out, errOut = c.run(t, "", "verify-attestation", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.trustedRoot, "--type", "slsaprovenance1", "--local-image", dir)
+		rc, out, errOut = c.run(t, "", "verify-attestation", "--key", c.pub, "--insecure-ignore-tlog", "--trusted-root", c.TrustedRoot, "--type", "slsaprovenance1", "--local-image", dir)
 		mustRC(t, 0, "verify-attestation --local-image", rc, out, errOut)
 	})
 

@@ -329,6 +329,10 @@ func provenance(cdxDigest, spdxDigest v1.Hash) string {
 {"name":"runtime.vulns.json","digest":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}]}}`, cdxDigest.Hex, spdxDigest.Hex)
 }
 
+// indexProvenance is the provenance of an index: no SBOMs of its own.
+const indexProvenance = `{"buildDefinition":{"buildType":"https://distill.dev/pipeline/v1","externalParameters":{"target":"runtime"}},
+"runDetails":{"builder":{"id":"https://distill.dev/distill"},"metadata":{}}}`
+
 // scanTime is when the fake scans finished; testNow is "now" for Verify.
 var (
 	scanTime = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -362,7 +366,9 @@ func attestEverything(t *testing.T, e any, sev string) map[v1.Hash][]Attestation
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[h] = allAttestations(sev)
+		// As distill build attaches them: the provenance on the index,
+		// everything on each platform image.
+		out[h] = []Attestation{{PredicateType: "https://slsa.dev/provenance/v1", Predicate: []byte(indexProvenance)}}
 		im, err := x.IndexManifest()
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,13 +108,18 @@ func TestSignPublishVerify(t *testing.T) {
 			mustPass(t, res, err)
 			want := []string{"signature", "signature identity", "attestation cyclonedx", "attestation spdxjson", "attestation vuln", "attestation slsaprovenance1", "SBOM digest matches", "max severity", "max age"}
 			if _, ok := tc.entity.(v1.ImageIndex); ok {
-				var more []string
+				// The index: its signature and, for the SBOMs and the
+				// vulnerability report, those of each platform image.
+				more := slices.Clone(want[:6])
 				for _, p := range []string{"linux/amd64", "linux/arm64"} {
 					for _, n := range want {
 						more = append(more, n+" ("+p+")")
 					}
 				}
-				want = append(want, more...)
+				want = more
+				if d := res.Checks[2].Detail; d != "on each of the 2 platform images" {
+					t.Errorf("index attestation cyclonedx: %q", d)
+				}
 			}
 			want = append(want, "transparency log")
 			var got []string
@@ -341,5 +347,42 @@ func TestCosignLayout(t *testing.T) {
 	atts, _, err := cosign.VerifyLocalImageAttestations(ctx, dir, co)
 	if err != nil || len(atts) != 4 {
 		t.Fatalf("%d attestations verified: %v", len(atts), err)
+	}
+}
+
+// An index passes a required type only when every platform image has it:
+// the index's check and the platform image's fail, naming the type.
+func TestVerifyIndexNeedsEachPlatformAttested(t *testing.T) {
+	ctx := context.Background()
+	k := newKeys(t)
+	reg := newRegistry(t)
+	idx := twoPlatformIndex(t)
+	atts := attestEverything(t, idx, "HIGH")
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := im.Manifests[1].Digest
+	atts[arm] = slices.DeleteFunc(atts[arm], func(a Attestation) bool { return a.PredicateType == "cyclonedx" })
+	repo := reg.repo(t, "index-partly-attested")
+	se, err := Sign(ctx, idx, repo, atts, Options{Signer: k.sv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Publish(ctx, repo.Tag("v1"), se, PublishOptions{Remote: ropts}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(ctx, repo.Tag("v1"), verifyOpts(k, false))
+	if !errors.Is(err, ErrVerificationFailed) {
+		t.Fatalf("verify: %v\n%v", err, res)
+	}
+	var failed []string
+	for _, c := range res.Failed() {
+		failed = append(failed, c.Name)
+	}
+	platform := platformString(im.Manifests[1].Platform)
+	want := []string{"attestation cyclonedx", "attestation cyclonedx (" + platform + ")", "SBOM digest matches (" + platform + ")"}
+	if !slices.Equal(failed, want) {
+		t.Errorf("failed checks %q, want %q", failed, want)
 	}
 }

@@ -66,9 +66,9 @@ type VerifyOptions struct {
 
 // Check is one verification check and its outcome.
 type Check struct {
-	Name   string
-	Passed bool
-	Detail string
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail,omitempty"`
 }
 
 func (c Check) String() string {
@@ -85,12 +85,12 @@ func (c Check) String() string {
 // VerifyResult is what [Verify] found.
 type VerifyResult struct {
 	// Ref is the reference verified, and Digest what it pointed at.
-	Ref    string
-	Digest v1.Hash
+	Ref    string  `json:"ref"`
+	Digest v1.Hash `json:"digest"`
 	// Checks are the checks in the order they were made.
-	Checks []Check
+	Checks []Check `json:"checks"`
 	// Passed is true when every check passed.
-	Passed bool
+	Passed bool `json:"passed"`
 }
 
 // Failed returns the checks that failed.
@@ -113,6 +113,11 @@ func (r *VerifyResult) String() string {
 	}
 	return b.String()
 }
+
+// ErrNoTrustedRoot is wrapped by the error of a Verify that needs the
+// sigstore trusted root (keyless, or not Offline) and was given none and
+// could not fetch it.
+var ErrNoTrustedRoot = errors.New("the sigstore trusted root could not be fetched")
 
 // ErrVerificationFailed is wrapped by the error Verify returns when a check
 // failed.
@@ -179,14 +184,19 @@ func Verify(ctx context.Context, ref name.Reference, o VerifyOptions) (*VerifyRe
 	// sorted.
 	slices.SortStableFunc(targets[1:], func(a, b targetState) int { return strings.Compare(a.platform, b.platform) })
 	top := &targets[0]
+	var children []*targetState
+	for i := range targets[1:] {
+		children = append(children, &targets[1+i])
+	}
 	for i := range targets {
 		t := &targets[i]
-		parent := top
 		if t == top {
-			parent = nil
+			res.Checks = append(res.Checks, v.signatureChecks(t)...)
+			res.Checks = append(res.Checks, v.attestationChecks(t, nil, children)...)
+			continue
 		}
 		res.Checks = append(res.Checks, v.signatureChecks(t)...)
-		res.Checks = append(res.Checks, v.attestationChecks(t, parent)...)
+		res.Checks = append(res.Checks, v.attestationChecks(t, top, nil)...)
 	}
 	res.Checks = append(res.Checks, v.tlogCheck(targets))
 	res.Passed = true
@@ -256,7 +266,7 @@ func newVerifier(ctx context.Context, ref name.Reference, o VerifyOptions) (*ver
 	if tm == nil && (keyless || !o.Offline) {
 		var err error
 		if tm, err = cosign.TrustedRoot(); err != nil {
-			return nil, fmt.Errorf("verify: the sigstore trusted root (needed for keyless verification and transparency-log checks; pass one, or verify a key offline): %w", err)
+			return nil, fmt.Errorf("verify: %w (needed for keyless verification and transparency-log checks): %w", ErrNoTrustedRoot, err)
 		}
 	}
 	base := cosign.CheckOpts{

@@ -102,15 +102,20 @@ func (v *verifier) tlogCheck(targets []targetState) Check {
 // attestationChecks are t's required attestations, "SBOM digest matches"
 // and the vulnerability report checks. parent is the index t belongs to
 // (nil for the top), whose attestations count for t too.
-func (v *verifier) attestationChecks(t, parent *targetState) []Check {
+//
+// For an index (children are its platform images), a required type is
+// satisfied by the index's own attestation or by one on each platform image
+// — SBOMs and vulnerability reports describe images, not indexes — and the
+// vulnerability policy is checked on the platform images only.
+func (v *verifier) attestationChecks(t, parent *targetState, children []*targetState) []Check {
 	var out []Check
 	for _, pt := range v.require {
-		out = append(out, v.requireCheck(t, parent, pt))
+		out = append(out, v.requireCheck(t, parent, children, pt))
 	}
 	if c, ok := v.sbomCheck(t, parent); ok {
 		out = append(out, c)
 	}
-	if v.maxSev != "" || v.o.MaxAge > 0 {
+	if (v.maxSev != "" || v.o.MaxAge > 0) && len(children) == 0 {
 		out = append(out, v.vulnChecks(t, parent)...)
 	}
 	return out
@@ -153,7 +158,7 @@ func invalidOf(t, parent *targetState, pt string) []string {
 	return out
 }
 
-func (v *verifier) requireCheck(t, parent *targetState, pt string) Check {
+func (v *verifier) requireCheck(t, parent *targetState, children []*targetState, pt string) Check {
 	c := Check{Name: t.named("attestation " + shortPredicateName(pt))}
 	if valid := validOf(t, parent, pt); len(valid) > 0 {
 		c.Passed = true
@@ -161,6 +166,11 @@ func (v *verifier) requireCheck(t, parent *targetState, pt string) Check {
 		if !slices.ContainsFunc(t.atts, func(a attResult) bool { return a.ok && a.predicateType == pt }) {
 			c.Detail += ", on the index"
 		}
+		return c
+	}
+	if len(children) > 0 && !slices.ContainsFunc(children, func(ch *targetState) bool { return len(validOf(ch, t, pt)) == 0 }) {
+		c.Passed = true
+		c.Detail = fmt.Sprintf("on each of the %d platform images", len(children))
 		return c
 	}
 	if bad := invalidOf(t, parent, pt); len(bad) > 0 {
