@@ -550,19 +550,7 @@ func repoBlobs(t *testing.T, repo name.Repository) map[string][]byte {
 // readBlob fetches a blob, gunzipped if it is gzip.
 func readBlob(t *testing.T, repo name.Repository, d v1.Hash) []byte {
 	t.Helper()
-	l, err := remote.Layer(repo.Digest(d.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	dt, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dt := harness.Blob(t, repo, d)
 	if len(dt) > 2 && dt[0] == 0x1f && dt[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(dt))
 		if err != nil {

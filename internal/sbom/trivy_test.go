@@ -8,44 +8,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/distill-dev/distill/test/harness"
 )
-
-// trivyBinary finds the pinned trivy: $DISTILL_TRIVY, then the tools
-// directory `make tools` fills, then PATH.
-func trivyBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("DISTILL_TRIVY"); p != "" {
-		return p
-	}
-	var dirs []string
-	if d := os.Getenv("DISTILL_TOOLS"); d != "" {
-		dirs = append(dirs, filepath.Join(d, "bin"))
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		dirs = append(dirs, filepath.Join(d, "distill", "tools", "bin"))
-	}
-	for _, d := range dirs {
-		if p := filepath.Join(d, "trivy"); isExecutable(p) {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("trivy"); err == nil {
-		return p
-	}
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-		t.Fatal("trivy not found, and in CI prerequisites must be there: run tools/build.sh trivy")
-	}
-	t.Skip("trivy not found: set DISTILL_TRIVY or run tools/build.sh trivy")
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
 
 // fixtureDB builds the fixtures-only vulnerability DB of testdata/trivydb
 // (the DB the testdata's report.json was scanned with) and returns the
@@ -121,7 +88,7 @@ func TestTrivyRescansDistillSBOMs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs trivy and builds a vulnerability DB (fetches the trivy-db module when not cached)")
 	}
-	trivy := trivyBinary(t)
+	trivy := harness.Tool(t, "trivy")
 	cache := fixtureDB(t)
 	want := findings(t, readTestdata(t, "report.json"))
 	if len(want) != 5 {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 
@@ -17,6 +16,8 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
+
+	"github.com/distill-dev/distill/test/harness"
 )
 
 // published is an image or index signed, attested and published for a
@@ -296,18 +297,5 @@ func putManifest(t *testing.T, ref name.Reference, m *referrerManifest) {
 
 func fetchBlob(t *testing.T, repo name.Repository, h v1.Hash) []byte {
 	t.Helper()
-	l, err := remote.Layer(repo.Digest(h.String()), ropts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return harness.Blob(t, repo, h, ropts...)
 }

@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/distill-dev/distill/internal/engine"
 )
 
@@ -128,4 +132,23 @@ func (w *logWriter) Write(p []byte) (int, error) {
 		w.t.Log(s)
 	}
 	return len(p), nil
+}
+
+// Blob fetches a blob of repo from its registry, as stored (not decompressed).
+func Blob(t testing.TB, repo name.Repository, d v1.Hash, opts ...remote.Option) []byte {
+	t.Helper()
+	l, err := remote.Layer(repo.Digest(d.String()), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
