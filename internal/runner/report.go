@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -126,10 +127,22 @@ func explainFailure(err error, t *engine.Trace) error {
 		return err
 	}
 	v := failed[0]
-	for _, f := range failed {
-		if stageOf(f.Name) == stage && stage != "" {
-			v = f
-			break
+	named := -1
+	if step, ok := solver.FailedStep(err); ok {
+		named = slices.IndexFunc(failed, func(f engine.Vertex) bool { return f.Digest == step })
+	}
+	if named >= 0 {
+		// The error names the step that failed: its stage is the one to blame.
+		v = failed[named]
+		if s := stageOf(v.Name); s != "" {
+			stage = s
+		}
+	} else {
+		for _, f := range failed {
+			if stageOf(f.Name) == stage && stage != "" {
+				v = f
+				break
+			}
 		}
 	}
 	if stage == "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/errdefs"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/distill-dev/distill/internal/engine"
@@ -129,5 +130,22 @@ func TestPublicRemoteDropsCredentials(t *testing.T) {
 		if got := publicRemote(in); got != want || strings.Contains(got, "s3cret") {
 			t.Errorf("publicRemote(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// BuildKit may end a scan's solve with the error of a test step that failed
+// first; the report blames the step the error names, not the scan.
+func TestExplainFailureBlamesTheStepTheErrorNames(t *testing.T) {
+	tr := engine.NewTrace()
+	tr.Observe(status("[scan runtime] trivy rootfs", false, 0, time.Second, "context canceled", ""))
+	tr.Observe(status("[test] go test ./...", false, 0, time.Second, "exit code: 1", "--- FAIL: TestDeliberatelyFails\n"))
+	inner := errdefs.WrapVertex(errors.New("process \"go test ./...\" did not complete successfully: exit code: 1"), digest.FromString("[test] go test ./..."))
+	err := explainFailure(&solver.StageError{Stage: "scan runtime", Err: inner}, tr)
+	var be *BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("want a *BuildError, got %T: %v", err, err)
+	}
+	if be.Stage != "test" || be.Step != "[test] go test ./..." || !strings.Contains(be.Output, "TestDeliberatelyFails") {
+		t.Errorf("stage %q step %q output %q", be.Stage, be.Step, be.Output)
 	}
 }

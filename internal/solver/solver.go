@@ -3,8 +3,10 @@ package solver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -12,8 +14,12 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	commonexptypes "github.com/moby/buildkit/exporter/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/util/grpcerrors"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
 
 	"github.com/distill-dev/distill/internal/llbgen"
 )
@@ -65,9 +71,10 @@ type Request struct {
 func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result, error) {
 	prog, target, epoch := req.Program, req.Target, req.Epoch
 	eg, ctx := errgroup.WithContext(ctx)
+	var failures stageFailures
 	if target == TargetRuntime {
 		for _, job := range prog.Scans {
-			eg.Go(func() error {
+			eg.Go(failures.record(func() error {
 				out, err := Scan(ctx, c, job)
 				if err != nil {
 					return &StageError{Stage: "scan " + job.Stage, Err: err}
@@ -76,17 +83,17 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 					return req.OnScan(ctx, out)
 				}
 				return nil
-			})
+			}))
 		}
 	}
 	if target == TargetRuntime || target == TargetTest {
 		for _, t := range prog.Tests {
-			eg.Go(func() error {
+			eg.Go(failures.record(func() error {
 				if _, err := solve(ctx, c, t.State); err != nil {
 					return &StageError{Stage: t.Name, Err: err}
 				}
 				return nil
-			})
+			}))
 		}
 	}
 	images := prog.Runtimes
@@ -98,14 +105,14 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	}
 	refs := make([]gateway.Reference, len(images))
 	for i, img := range images {
-		eg.Go(func() error {
+		eg.Go(failures.record(func() error {
 			ref, err := solve(ctx, c, img.State)
 			refs[i] = ref
 			return err
-		})
+		}))
 	}
 	if err := eg.Wait(); err != nil {
-		return nil, err
+		return nil, failures.cause(err)
 	}
 	if target == TargetTest {
 		res := gateway.NewResult()
@@ -157,9 +164,78 @@ func solve(ctx context.Context, c gateway.Client, st llb.State) (gateway.Referen
 	}
 	res, err := c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
 	if err != nil {
+		if v, ok := failedVertex(err); ok && !defines(def, v) {
+			return nil, &foreignError{err}
+		}
 		return nil, err
 	}
 	return res.SingleRef()
+}
+
+// foreignError is a solve that failed because a step outside its own graph
+// failed: BuildKit ends the other solves of a build with the error of the
+// step that failed first, so a scan can report a test's failure.
+type foreignError struct{ error }
+
+func (e *foreignError) Unwrap() error { return e.error }
+
+// FailedStep is the digest of the step a BuildKit error names, if it names one.
+func FailedStep(err error) (digest.Digest, bool) { return failedVertex(err) }
+
+// failedVertex is the digest of the step a BuildKit error names.
+func failedVertex(err error) (digest.Digest, bool) {
+	var ve *errdefs.VertexError
+	if !errors.As(err, &ve) || ve.Vertex == nil {
+		return "", false
+	}
+	return digest.Digest(ve.Digest), true
+}
+
+// defines reports whether v is one of def's steps.
+func defines(def *llb.Definition, v digest.Digest) bool {
+	for _, dt := range def.Def {
+		if digest.FromBytes(dt) == v {
+			return true
+		}
+	}
+	return false
+}
+
+// stageFailures keeps every stage's error so that the build reports the stage
+// that failed, not one that was cancelled or failed because of it.
+type stageFailures struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (f *stageFailures) record(fn func() error) func() error {
+	return func() error {
+		err := fn()
+		if err != nil {
+			f.mu.Lock()
+			f.errs = append(f.errs, err)
+			f.mu.Unlock()
+		}
+		return err
+	}
+}
+
+// cause is the first error that is neither a cancellation nor another
+// stage's failure. When there is none, it is first (errgroup's) without the
+// stage that merely reported it; the error still names the failed step.
+func (f *stageFailures) cause(first error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, err := range f.errs {
+		var fe *foreignError
+		if !errors.As(err, &fe) && !errors.Is(err, context.Canceled) && grpcerrors.Code(err) != codes.Canceled {
+			return err
+		}
+	}
+	if fe := (*foreignError)(nil); errors.As(first, &fe) {
+		return fe.error
+	}
+	return first
 }
 
 // result builds the exporter's view: one ref per platform with its image

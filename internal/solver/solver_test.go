@@ -1,6 +1,7 @@
 package solver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	commonexptypes "github.com/moby/buildkit/exporter/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/distill-dev/distill/internal/llbgen"
@@ -148,4 +152,39 @@ func keys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestCauseSkipsCancelledAndForeignFailures(t *testing.T) {
+	st := llb.Scratch().File(llb.Mkfile("/a", 0o644, []byte("a")))
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := digest.FromBytes(def.Def[0])
+	if !defines(def, own) || defines(def, digest.FromString("elsewhere")) {
+		t.Fatal("defines does not tell the graph's steps from others")
+	}
+
+	testErr := &StageError{Stage: "test", Err: errdefs.WrapVertex(errors.New("exit code: 1"), digest.FromString("go test"))}
+	scanErr := &StageError{Stage: "scan runtime", Err: &foreignError{testErr.Err}}
+	var f stageFailures
+	_ = f.record(func() error { return scanErr })()
+	_ = f.record(func() error { return &StageError{Stage: "build", Err: context.Canceled} })()
+	_ = f.record(func() error { return testErr })()
+	if got := f.cause(scanErr); got != testErr {
+		t.Errorf("cause = %v, want the test's failure", got)
+	}
+
+	// Only a foreign failure: the stage that merely reported it is dropped,
+	// and the error still names the failed step.
+	var g stageFailures
+	_ = g.record(func() error { return scanErr })()
+	got := g.cause(scanErr)
+	var se *StageError
+	if errors.As(got, &se) {
+		t.Errorf("cause kept stage %q", se.Stage)
+	}
+	if d, ok := FailedStep(got); !ok || d != digest.FromString("go test") {
+		t.Errorf("FailedStep = %v, %v", d, ok)
+	}
 }
