@@ -37,7 +37,7 @@ buildkitd (state under the user cache dir) and stops it when done.`,
 	}
 	root.PersistentFlags().StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
 	root.PersistentFlags().StringVar(&g.epoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "Unix time for every timestamp in outputs (default $SOURCE_DATE_EPOCH, else 0)")
-	root.AddCommand(newBuildCmd(g), newScanCmd(g), newSBOMCmd(g), newBaseCmd(g), newEngineCmd(g), newDBCmd(g), newSignCmd(), newVerifyCmd(), newVersionCmd())
+	root.AddCommand(newBuildCmd(g), newScanCmd(g), newSBOMCmd(g), newBaseCmd(g), newEngineCmd(g), newDBCmd(g), newSignCmd(), newVerifyCmd(), newFrontendCmd(g), newVersionCmd())
 	return root
 }
 

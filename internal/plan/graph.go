@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -228,4 +229,30 @@ func (g *Graph) StagesWith(role Role) []*Stage {
 		}
 	}
 	return out
+}
+
+// BaseUse is a base image on one platform.
+type BaseUse struct {
+	Ref      BaseRef
+	Platform Platform
+}
+
+// Bases lists every base the graph uses, once, in stage order: stage bases
+// on the build platform, the runtime base on each target platform.
+func (g *Graph) Bases(build Platform) []BaseUse {
+	var out []BaseUse
+	for _, st := range g.Stages {
+		if st.From == "" {
+			out = append(out, BaseUse{st.Base, build})
+		}
+	}
+	for _, p := range g.Platforms {
+		out = append(out, BaseUse{g.Runtime.Base, p})
+	}
+	seen := map[BaseUse]bool{}
+	return slices.DeleteFunc(out, func(u BaseUse) bool {
+		dup := seen[u]
+		seen[u] = true
+		return dup
+	})
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -16,14 +14,12 @@ import (
 	"github.com/distill-dev/distill/internal/llbgen"
 	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/rootfs"
+	"github.com/distill-dev/distill/internal/solver"
 	"github.com/distill-dev/distill/internal/toolchain"
 )
 
 // baseKey identifies a base image for one platform.
-type baseKey struct {
-	ref      plan.BaseRef
-	platform plan.Platform
-}
+type baseKey = plan.BaseUse
 
 type resolvedBase struct {
 	state     llb.State
@@ -37,46 +33,27 @@ type resolvedBase struct {
 type bases map[baseKey]resolvedBase
 
 func (b bases) Base(ref plan.BaseRef, p plan.Platform) (llb.State, *ocispecs.Image, error) {
-	r, ok := b[baseKey{ref, p}]
+	r, ok := b[baseKey{Ref: ref, Platform: p}]
 	if !ok {
 		return llb.State{}, nil, fmt.Errorf("base %s for %s was not resolved", ref, p)
 	}
 	return r.state, r.config, nil
 }
 
-// neededBases lists every base the graph uses: stage bases on the build
-// platform, the runtime base on each target platform.
-func neededBases(g *plan.Graph, build plan.Platform) []baseKey {
-	var keys []baseKey
-	seen := map[baseKey]bool{}
-	add := func(k baseKey) {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	for _, st := range g.Stages {
-		if st.From == "" {
-			add(baseKey{st.Base, build})
-		}
-	}
-	for _, p := range g.Platforms {
-		add(baseKey{g.Runtime.Base, p})
-	}
-	return keys
-}
+// neededBases lists every base the graph uses.
+func neededBases(g *plan.Graph, build plan.Platform) []baseKey { return g.Bases(build) }
 
 // assembleFlavours builds the distill flavours among keys into the local
 // image store and returns their states.
 func assembleFlavours(ctx context.Context, svc *baseimage.Service, keys []baseKey) (bases, error) {
 	out := bases{}
 	for _, k := range keys {
-		if k.ref.Flavour == "" {
+		if k.Ref.Flavour == "" {
 			continue
 		}
-		res, err := svc.Build(ctx, rootfs.Request{Flavour: k.ref.Flavour, Platform: k.platform.String(), GoVersion: k.ref.GoVersion})
+		res, err := svc.Build(ctx, rootfs.Request{Flavour: k.Ref.Flavour, Platform: k.Platform.String(), GoVersion: k.Ref.GoVersion})
 		if err != nil {
-			return nil, fmt.Errorf("base image %s for %s: %w", k.ref, k.platform, err)
+			return nil, fmt.Errorf("base image %s for %s: %w", k.Ref, k.Platform, err)
 		}
 		digest, err := res.Image.Digest()
 		if err != nil {
@@ -91,7 +68,7 @@ func assembleFlavours(ctx context.Context, svc *baseimage.Service, keys []baseKe
 			return nil, err
 		}
 		out[k] = resolvedBase{
-			state:     llbgen.FromStore("distill/"+k.ref.Flavour, digest, cf),
+			state:     llbgen.FromStore("distill/"+k.Ref.Flavour, digest, cf),
 			config:    img,
 			digest:    digest.String(),
 			packages:  res.Packages,
@@ -105,27 +82,14 @@ func assembleFlavours(ctx context.Context, svc *baseimage.Service, keys []baseKe
 // (the engine's registry access and mirrors) into states with their config.
 func resolveImages(ctx context.Context, c gateway.Client, keys []baseKey, into bases) error {
 	for _, k := range keys {
-		if k.ref.Flavour != "" {
+		if k.Ref.Flavour != "" {
 			continue
 		}
-		p := ocispecs.Platform{OS: k.platform.OS, Architecture: k.platform.Arch, Variant: k.platform.Variant}
-		ref, dgst, dt, err := c.ResolveImageConfig(ctx, k.ref.Image, sourceresolver.Opt{
-			LogName:  "resolve " + k.ref.Image,
-			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p},
-		})
+		st, img, dgst, err := solver.ResolveImage(ctx, c, k.Ref.Image, k.Platform)
 		if err != nil {
-			return fmt.Errorf("image %s for %s: %w", k.ref.Image, k.platform, err)
+			return err
 		}
-		var img ocispecs.Image
-		if err := json.Unmarshal(dt, &img); err != nil {
-			return fmt.Errorf("image %s: config: %w", k.ref.Image, err)
-		}
-		name := ref
-		if dgst != "" {
-			name = strings.SplitN(ref, "@", 2)[0] + "@" + dgst.String()
-		}
-		st := llbgen.WithImageConfig(llb.Image(name, llb.Platform(p)), img.Config.Env, img.Config.User, img.Config.WorkingDir)
-		into[k] = resolvedBase{state: st, config: &img, digest: dgst.String()}
+		into[k] = resolvedBase{state: st, config: img, digest: dgst.String()}
 	}
 	return nil
 }

@@ -216,15 +216,15 @@ func provenance(p provenanceInputs, byproducts []attest.Byproduct) ([]byte, erro
 		pv.Source.URI = "file://" + p.dir
 	}
 	for k, b := range p.bases {
-		label := k.ref.String()
+		label := k.Ref.String()
 		for _, pkg := range b.packages {
-			pv.Packages = append(pv.Packages, attest.Package{Name: pkg.Name, Version: pkg.Version, Arch: pkg.Architecture, SHA256: pkg.SHA256, Image: label + " " + k.platform.String()})
+			pv.Packages = append(pv.Packages, attest.Package{Name: pkg.Name, Version: pkg.Version, Arch: pkg.Architecture, SHA256: pkg.SHA256, Image: label + " " + k.Platform.String()})
 		}
 		if b.toolchain != nil {
 			pv.Toolchains = append(pv.Toolchains, attest.Toolchain{Module: "golang.org/toolchain", Version: b.toolchain.ModVersion, Sum: b.toolchain.Sum})
 		}
 		if d, err := v1.NewHash(b.digest); err == nil {
-			pv.BaseImages = append(pv.BaseImages, attest.Image{Name: label, Platform: k.platform.String(), Digest: d})
+			pv.BaseImages = append(pv.BaseImages, attest.Image{Name: label, Platform: k.Platform.String(), Digest: d})
 		}
 	}
 	if p.scanner != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/distill-dev/distill/internal/llbgen"
 	"github.com/distill-dev/distill/internal/ocistore"
 	"github.com/distill-dev/distill/internal/plan"
+	"github.com/distill-dev/distill/internal/scanrun"
 	"github.com/distill-dev/distill/internal/sign"
 	"github.com/distill-dev/distill/internal/solver"
 	"github.com/distill-dev/distill/pipeline/spec"
@@ -247,23 +248,23 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 		}
 		req := solver.Request{Program: prog, Target: opts.Target, Epoch: epoch}
 		if sc != nil {
-			req.OnScan = sc.onScan
+			req.OnScan = sc.OnScan
 		}
 		return solver.Build(ctx, c, req)
 	}, trace.Observe)
 	stages := stageTimings(trace, g)
 	var scanned []ScanFiles
 	if sc != nil {
-		scanned = sc.results()
+		scanned = sc.Results()
 		if opts.ReportDir != "" {
-			if werr := writeReports(opts.ReportDir, scanned); werr != nil && err == nil {
+			if werr := scanrun.WriteReports(opts.ReportDir, scanned); werr != nil && err == nil {
 				err = werr
 			}
 		}
 	}
 	if err != nil {
 		if sc != nil {
-			if gerr := sc.gateError(); gerr != nil {
+			if gerr := sc.GateError(); gerr != nil {
 				return nil, gerr
 			}
 		}
@@ -272,7 +273,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 
 	res := &Result{Name: g.Name, Layout: layoutDir, Stages: stages, Epoch: epoch, Bases: map[string]string{}, Scans: scanned}
 	for k, b := range resolved {
-		res.Bases[k.ref.String()+" "+k.platform.String()] = b.digest
+		res.Bases[k.Ref.String()+" "+k.Platform.String()] = b.digest
 	}
 	if opts.Target == solver.TargetTest {
 		res.Duration = time.Since(begin)

@@ -10,9 +10,11 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/distill-dev/distill/internal/catalog"
 	"github.com/distill-dev/distill/internal/engine"
 	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/solver"
+	"github.com/distill-dev/distill/internal/vulndb"
 )
 
 func TestParseSecret(t *testing.T) {
@@ -147,5 +149,11 @@ func TestExplainFailureBlamesTheStepTheErrorNames(t *testing.T) {
 	}
 	if be.Stage != "test" || be.Step != "[test] go test ./..." || !strings.Contains(be.Output, "TestDeliberatelyFails") {
 		t.Errorf("stage %q step %q output %q", be.Stage, be.Step, be.Output)
+	}
+}
+
+func TestCatalogNamesTheDBInfoFile(t *testing.T) {
+	if catalog.DBInfoFile != vulndb.InfoFile {
+		t.Errorf("catalog.DBInfoFile %q, vulndb.InfoFile %q", catalog.DBInfoFile, vulndb.InfoFile)
 	}
 }

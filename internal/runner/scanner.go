@@ -29,17 +29,34 @@ type scannerInfo struct {
 	Image   string // the scanner image's digest
 }
 
-// scannerImage assembles distill/trivy: the static flavour with the pinned
-// trivy binary (built from tools/trivy by make setup) at
-// /usr/local/bin/trivy, cached in the image store by the binary's hash.
+// scannerImage assembles distill/trivy (see scannerV1) and returns its state.
 func scannerImage(ctx context.Context, svc *baseimage.Service, platform string) (llb.State, scannerInfo, error) {
-	trivy, err := vulndb.FindTrivy()
+	img, info, err := scannerV1(ctx, svc, platform)
 	if err != nil {
 		return llb.State{}, scannerInfo{}, err
 	}
-	sum, err := fileSHA256(trivy)
+	digest, err := img.Digest()
 	if err != nil {
 		return llb.State{}, scannerInfo{}, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return llb.State{}, scannerInfo{}, err
+	}
+	return llbgen.FromStore("distill/trivy", digest, cf), info, nil
+}
+
+// scannerV1 assembles distill/trivy: the static flavour with the pinned
+// trivy binary (built from tools/trivy by make setup) at
+// /usr/local/bin/trivy, cached in the image store by the binary's hash.
+func scannerV1(ctx context.Context, svc *baseimage.Service, platform string) (v1.Image, scannerInfo, error) {
+	trivy, err := vulndb.FindTrivy()
+	if err != nil {
+		return nil, scannerInfo{}, err
+	}
+	sum, err := fileSHA256(trivy)
+	if err != nil {
+		return nil, scannerInfo{}, err
 	}
 	version := "unknown"
 	if bi, err := buildinfo.ReadFile(trivy); err == nil {
@@ -54,16 +71,16 @@ func scannerImage(ctx context.Context, svc *baseimage.Service, platform string) 
 	}
 	base, err := svc.Build(ctx, rootfs.Request{Flavour: "static", Platform: platform})
 	if err != nil {
-		return llb.State{}, scannerInfo{}, fmt.Errorf("scanner base: %w", err)
+		return nil, scannerInfo{}, fmt.Errorf("scanner base: %w", err)
 	}
 	baseDigest, err := base.Image.Digest()
 	if err != nil {
-		return llb.State{}, scannerInfo{}, err
+		return nil, scannerInfo{}, err
 	}
 	key := "scanner:trivy:" + sum + ":" + baseDigest.String()
 	img, ok, err := svc.Store.Get(key)
 	if err != nil {
-		return llb.State{}, scannerInfo{}, err
+		return nil, scannerInfo{}, err
 	}
 	if !ok {
 		img, err = rootfs.AddFiles(base.Image, []rootfs.File{{Path: llbgen.ScannerBinary, Mode: 0o755, From: trivy}},
@@ -76,21 +93,17 @@ func scannerImage(ctx context.Context, svc *baseimage.Service, platform string) 
 				c.Labels["dev.distill.scanner"] = "trivy " + version
 			})
 		if err != nil {
-			return llb.State{}, scannerInfo{}, err
+			return nil, scannerInfo{}, err
 		}
 		if _, err := svc.Store.Put(img, key, "distill/trivy"); err != nil {
-			return llb.State{}, scannerInfo{}, err
+			return nil, scannerInfo{}, err
 		}
 	}
 	digest, err := img.Digest()
 	if err != nil {
-		return llb.State{}, scannerInfo{}, err
+		return nil, scannerInfo{}, err
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return llb.State{}, scannerInfo{}, err
-	}
-	return llbgen.FromStore("distill/trivy", digest, cf), scannerInfo{Version: version, Image: "distill/trivy@" + digest.String()}, nil
+	return img, scannerInfo{Version: version, Image: "distill/trivy@" + digest.String()}, nil
 }
 
 // vulnDB opens the vulnerability database scans mount, and its state: a

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,33 @@ func LoadVEX(path string) (*vex.VEX, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading VEX %s: %w", path, err)
 	}
+	return checkVEX(doc, path)
+}
+
+// ParseVEX is LoadVEX for a document read elsewhere (the frontend reads it
+// from the build context); name stands for its path.
+func ParseVEX(data []byte, name string) (*vex.VEX, error) {
+	f, err := os.CreateTemp("", "distill-vex-*.json")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	// vex.Open reads every OpenVEX version; it only takes a path.
+	doc, err := vex.Open(f.Name())
+	if err != nil {
+		return nil, fmt.Errorf("reading VEX %s: %w", name, err)
+	}
+	return checkVEX(doc, name)
+}
+
+func checkVEX(doc *vex.VEX, path string) (*vex.VEX, error) {
 	for i := range doc.Statements {
 		s := &doc.Statements[i]
 		if s.Vulnerability.Name == "" && s.Vulnerability.ID == "" {

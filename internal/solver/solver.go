@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	commonexptypes "github.com/moby/buildkit/exporter/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -22,6 +24,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/distill-dev/distill/internal/llbgen"
+	"github.com/distill-dev/distill/internal/plan"
 )
 
 // Target is how far a build goes.
@@ -276,4 +279,29 @@ func result(images []llbgen.Runtime, refs []gateway.Reference, epoch time.Time) 
 	}
 	res.AddMeta(exptypes.ExporterPlatformsKey, dt)
 	return res, nil
+}
+
+// ResolveImage resolves an image reference for a platform through the
+// gateway (the engine's registry access and mirrors): its state, pinned by
+// digest and with its config's environment, user and working directory, as
+// FROM does, and its config.
+func ResolveImage(ctx context.Context, c gateway.Client, ref string, p plan.Platform) (llb.State, *ocispecs.Image, digest.Digest, error) {
+	op := ocispecs.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}
+	resolved, dgst, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName:  "resolve " + ref,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &op},
+	})
+	if err != nil {
+		return llb.State{}, nil, "", fmt.Errorf("image %s for %s: %w", ref, p, err)
+	}
+	var img ocispecs.Image
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return llb.State{}, nil, "", fmt.Errorf("image %s: config: %w", ref, err)
+	}
+	name := resolved
+	if dgst != "" {
+		name = strings.SplitN(resolved, "@", 2)[0] + "@" + dgst.String()
+	}
+	st := llbgen.WithImageConfig(llb.Image(name, llb.Platform(op)), img.Config.Env, img.Config.User, img.Config.WorkingDir)
+	return st, &img, dgst, nil
 }
