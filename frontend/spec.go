@@ -281,21 +281,39 @@ func applyOverrides(s *spec.Spec, opts map[string]string) (*spec.Spec, error) {
 		if err := yaml.Unmarshal([]byte(opts[k]), &v); err != nil {
 			return nil, fmt.Errorf("--opt %s=%s: %w", k, opts[k], err)
 		}
-		if err := setPath(doc, strings.Split(k, "."), v); err != nil {
+		path := strings.Split(k, ".")
+		if err := setPath(doc, path, v); err != nil {
 			return nil, fmt.Errorf("--opt %s: %w", k, err)
 		}
+		if _, isString := v.(string); !isString {
+			// "8080" is a number in YAML but a string field's value: keep
+			// the text when the typed value does not fit.
+			if _, err := decodeSpec(doc); err != nil {
+				_ = setPath(doc, path, opts[k])
+			}
+		}
 	}
-	if dt, err = json.Marshal(doc); err != nil {
+	out, err := decodeSpec(doc)
+	if err != nil {
+		return nil, fmt.Errorf("--opt %s: %w (see docs/distill-yaml.md for the fields)", strings.Join(keys, ", --opt "), err)
+	}
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("after --opt %s: %w", strings.Join(keys, ", --opt "), err)
+	}
+	return out, nil
+}
+
+// decodeSpec decodes a Spec from its JSON form, refusing unknown fields.
+func decodeSpec(doc map[string]any) (*spec.Spec, error) {
+	dt, err := json.Marshal(doc)
+	if err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(dt))
 	dec.DisallowUnknownFields()
 	var out spec.Spec
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("--opt %s: %w (see docs/distill-yaml.md for the fields)", strings.Join(keys, ", --opt "), err)
-	}
-	if err := out.Validate(); err != nil {
-		return nil, fmt.Errorf("after --opt %s: %w", strings.Join(keys, ", --opt "), err)
+		return nil, err
 	}
 	return &out, nil
 }
