@@ -13,6 +13,7 @@ SHELL := /usr/bin/env bash
 BUILDKIT_VERSION := v0.34.2
 TRIVY_VERSION    := v0.74.0
 COSIGN_VERSION   := v2.6.5
+BUILDX_VERSION   := v0.38.2
 DAGGER_VERSION   := v0.19.10
 
 CACHE_HOME    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
@@ -21,10 +22,13 @@ export DISTILL_TOOLS
 BIN           := $(CURDIR)/bin
 DISTILL       := $(BIN)/distill
 APT_PACKAGES  := runc
-TEST_TOOLS    := buildkit trivy cosign
+TEST_TOOLS    := buildkit trivy cosign buildx
 GO_TEST_FLAGS ?=
 
-.PHONY: help setup apt tools build demo test test-unit test-integration lint bench clean
+FRONTEND_REPO ?= 127.0.0.1:5000/distill
+FRONTEND_KEY  ?= $(CACHE_HOME)/distill/frontend/cosign.key
+
+.PHONY: help setup apt tools build frontend demo test test-unit test-integration lint bench clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,7 +41,7 @@ apt: ## install the Debian packages distill needs (runc), when missing
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
 	else echo "apt: $(APT_PACKAGES) present"; fi
 
-tools: ## build pinned tools (buildkitd, buildctl, trivy, cosign) from their Go modules into $(DISTILL_TOOLS)
+tools: ## build pinned tools (buildkitd, buildctl, trivy, cosign, docker-buildx) from their Go modules into $(DISTILL_TOOLS)
 	@tools/build.sh $(TEST_TOOLS)
 
 build: ## build the distill CLI into ./bin (static)
@@ -45,6 +49,15 @@ build: ## build the distill CLI into ./bin (static)
 	CGO_ENABLED=0 go build -trimpath -o $(DISTILL) ./cmd/distill
 
 setup: apt tools build ## install everything distill needs on this machine
+
+frontend: build ## push the BuildKit frontend, its bases, scanner and vulnerability DB, signed, to $(FRONTEND_REPO)
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -o $(BIN)/distill-frontend ./cmd/distill-frontend
+	@if [ ! -f "$(FRONTEND_KEY)" ]; then \
+	  echo "frontend: no signing key at $(FRONTEND_KEY): generating one (set FRONTEND_KEY to use yours)"; \
+	  mkdir -p "$$(dirname "$(FRONTEND_KEY)")"; \
+	  DISTILL_SIGN_PASSWORD="$${DISTILL_SIGN_PASSWORD-}" $(DISTILL) sign keygen --output-key-prefix "$(FRONTEND_KEY:.key=)"; fi
+	DISTILL_SIGN_PASSWORD="$${DISTILL_SIGN_PASSWORD-}" $(DISTILL) frontend publish $(FRONTEND_REPO) --binary $(BIN)/distill-frontend \
+	  --spec examples/go-app/distill.yaml --key $(FRONTEND_KEY) --no-tlog $(FRONTEND_FLAGS)
 
 demo: setup ## build a distroless image with a real BuildKit and show where it is
 	@examples/demo.sh
@@ -59,7 +72,7 @@ test-unit: ## unit tests only: no network, no daemon
 lint: ## gofmt, go vet, version pins
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
-	@for t in buildkit:github.com/moby/buildkit:$(BUILDKIT_VERSION) trivy:github.com/aquasecurity/trivy:$(TRIVY_VERSION) cosign:github.com/sigstore/cosign/v2:$(COSIGN_VERSION); do \
+	@for t in buildkit:github.com/moby/buildkit:$(BUILDKIT_VERSION) trivy:github.com/aquasecurity/trivy:$(TRIVY_VERSION) cosign:github.com/sigstore/cosign/v2:$(COSIGN_VERSION) buildx:github.com/docker/buildx:$(BUILDX_VERSION); do \
 	  IFS=: read -r dir mod want <<<"$$t"; got=$$(cd tools/$$dir && go list -m -f '{{.Version}}' $$mod); \
 	  [ "$$got" = "$$want" ] || { echo "tools/$$dir/go.mod pins $$mod $$got, Makefile says $$want"; exit 1; }; done
 

@@ -505,3 +505,63 @@ func TestFrontendCacheExportImport(t *testing.T) {
 		t.Errorf("the go build step ran again on a fresh buildkitd with the imported cache")
 	}
 }
+
+// TestFrontendDockerBuildx: the user's workflow, docker buildx build -f
+// distill.yaml with a remote builder at the test buildkitd (the docker CLI
+// client and the buildx plugin; no Docker engine), including --sbom=true,
+// which distill answers with its own SPDX SBOM instead of BuildKit pulling
+// its scanner image.
+func TestFrontendDockerBuildx(t *testing.T) {
+	fx := publishFrontend(t)
+	b := buildBases(t)
+	harness.Engine(t)
+	docker := harness.Tool(t, "docker")
+	cfg := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(cfg, "cli-plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(harness.Tool(t, "docker-buildx"), filepath.Join(cfg, "cli-plugins", "docker-buildx")); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(docker, args...)
+		// No daemon: DOCKER_HOST points nowhere, so that a developer's
+		// Docker engine is never used by accident.
+		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+cfg, "DOCKER_HOST=unix:///nonexistent")
+		out, err := cmd.CombinedOutput()
+		t.Logf("docker %s\n%s", strings.Join(args, " "), lastLines(string(out), 30))
+		return string(out), err
+	}
+	builder := fmt.Sprintf("distill-test-%d", os.Getpid())
+	if _, err := run("buildx", "create", "--name", builder, "--driver", "remote", os.Getenv("BUILDKIT_HOST")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run("buildx", "rm", builder) })
+
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+	withSyntax(t, filepath.Join(dir, "distill.yaml"), fx.ref)
+	layout := filepath.Join(t.TempDir(), "cli")
+	if log, err := runDistill(t, b, "build", dir, "--lock", b.lock, "--progress", "quiet", "--no-scan", "--output", "oci:"+layout); err != nil {
+		t.Fatalf("distill build: %v\n%s", err, log)
+	}
+	out := filepath.Join(t.TempDir(), "buildx.tar")
+	log, err := run("buildx", "build", "--builder", builder, "--progress", "plain", "--sbom=true",
+		"--output", "type=oci,dest="+out+","+exportName, "-f", filepath.Join(dir, "distill.yaml"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log, "syft") {
+		t.Error("BuildKit ran its own SBOM scanner")
+	}
+	x := readOCIExport(t, out)
+	img := x.images["linux/amd64"]
+	if want := digestOf(t, layoutImage(t, layout)).String(); img != want {
+		t.Fatalf("docker buildx built %s, distill build %s", img, want)
+	}
+	atts := requireAttestations(t, x, "linux/amd64")
+	spdx := predicate(t, atts["https://spdx.dev/Document"], img)
+	if pkgs, _ := spdx["packages"].([]any); len(pkgs) == 0 {
+		t.Error("the SPDX SBOM lists no packages")
+	}
+}
