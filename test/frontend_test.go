@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/distill-dev/distill/internal/engine"
 	"github.com/distill-dev/distill/internal/sign"
@@ -38,7 +39,7 @@ var (
 
 // publishFrontend builds distill-frontend and runs distill frontend publish
 // against the test registry, signing with a fresh key.
-func publishFrontend(t *testing.T) *frontendFixture {
+func publishFrontend(t testing.TB) *frontendFixture {
 	t.Helper()
 	b := buildBases(t)
 	reg := harness.Registry(t)
@@ -89,7 +90,7 @@ func publishFrontend(t *testing.T) *frontendFixture {
 }
 
 // buildctl runs buildctl build against addr (the test buildkitd when empty).
-func buildctl(t *testing.T, addr string, args ...string) (string, error) {
+func buildctl(t testing.TB, addr string, args ...string) (string, error) {
 	t.Helper()
 	if addr == "" {
 		addr = os.Getenv("BUILDKIT_HOST")
@@ -111,7 +112,7 @@ func lastLines(s string, n int) string {
 }
 
 // withSyntax writes file with "# syntax=ref" as its first line.
-func withSyntax(t *testing.T, file, ref string) {
+func withSyntax(t testing.TB, file, ref string) {
 	t.Helper()
 	dt, err := os.ReadFile(file)
 	if err != nil {
@@ -132,7 +133,7 @@ type ociExport struct {
 	attestations map[string]map[string][]byte
 }
 
-func readOCIExport(t *testing.T, path string) *ociExport {
+func readOCIExport(t testing.TB, path string) *ociExport {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -563,5 +564,57 @@ func TestFrontendDockerBuildx(t *testing.T) {
 	spdx := predicate(t, atts["https://spdx.dev/Document"], img)
 	if pkgs, _ := spdx["packages"].([]any); len(pkgs) == 0 {
 		t.Error("the SPDX SBOM lists no packages")
+	}
+}
+
+// BenchmarkFrontendOverhead: what the frontend adds to a warm build of the
+// same Dockerfile over BuildKit's own Dockerfile frontend: pulling and
+// starting the frontend image, the scans (answered from the cache) and the
+// attestations. Goal: under 1 s added.
+func BenchmarkFrontendOverhead(b *testing.B) {
+	fx := publishFrontend(b)
+	harness.Engine(b)
+	upstream := b.TempDir()
+	copyTree(b, exampleDir(b, "go-app"), upstream)
+	os.Remove(filepath.Join(upstream, "distill.yaml"))
+	if err := os.WriteFile(filepath.Join(upstream, "Dockerfile"), []byte(goAppDockerfile), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ours := b.TempDir()
+	copyTree(b, upstream, ours)
+	withSyntax(b, filepath.Join(ours, "Dockerfile"), fx.ref)
+	out := filepath.Join(b.TempDir(), "out.tar")
+	build := func(dir string, extra ...string) time.Duration {
+		begin := time.Now()
+		if _, err := buildctl(b, "", dockerfileArgs(fx, dir, append(extra, "--output", "type=oci,dest="+out)...)...); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(begin)
+	}
+	// Warm: every step cached, the frontend image pulled.
+	build(upstream)
+	build(ours)
+	const runs = 5
+	var up, scanned, unscanned []time.Duration
+	for range runs {
+		up = append(up, build(upstream))
+		scanned = append(scanned, build(ours))
+		unscanned = append(unscanned, build(ours, "--opt", "scan=off"))
+	}
+	median := func(ds []time.Duration) time.Duration {
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	mu, ms, mo := median(up), median(scanned), median(unscanned)
+	added := ms - mu
+	fmt.Printf("\nwarm Dockerfile build of examples/go-app, median of %d (2 cores):\n", runs)
+	fmt.Printf("  upstream Dockerfile frontend     %6.2fs\n", mu.Seconds())
+	fmt.Printf("  distill frontend, scan=off       %6.2fs   (+%.2fs)\n", mo.Seconds(), (mo - mu).Seconds())
+	fmt.Printf("  distill frontend, scans + attestations %6.2fs   (+%.2fs): goal < 1 s added met: %v\n\n", ms.Seconds(), added.Seconds(), added < time.Second)
+	b.ReportMetric(mu.Seconds(), "s-upstream")
+	b.ReportMetric(ms.Seconds(), "s-distill")
+	b.ReportMetric(added.Seconds(), "s-added")
+	if added >= time.Second {
+		b.Errorf("the frontend adds %s to a warm build (goal < 1 s)", added)
 	}
 }

@@ -33,7 +33,7 @@ var (
 )
 
 // distillCLI builds the distill command once per test binary.
-func distillCLI(t *testing.T) string {
+func distillCLI(t testing.TB) string {
 	t.Helper()
 	distillOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "distill-cli-")
