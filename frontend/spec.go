@@ -35,6 +35,9 @@ import (
 // flavours, scanner and database from the catalog.
 func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *dockerui.Source, cat *catalog.Catalog, o options) (*gateway.Result, error) {
 	bopts := c.BuildOpts().Opts
+	if req, ok := bopts["requestid"]; ok {
+		return nil, fmt.Errorf("%s is a distill.yaml: the frontend has no %s subrequest for it (only Dockerfiles have outline, targets and checks)", src.Filename, req)
+	}
 	s, err := spec.Parse(src.Data, src.Filename)
 	if err != nil {
 		return nil, withSource(err, src.SourceMap)
