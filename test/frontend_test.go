@@ -353,6 +353,22 @@ COPY --from=build /out/go-app /app/go-app
 ENTRYPOINT ["/app/go-app"]
 `
 
+// dockerfileProjects are go-app with goAppDockerfile twice: for BuildKit's
+// own Dockerfile frontend, and with the distill frontend's # syntax= line.
+func dockerfileProjects(t testing.TB, fx *frontendFixture) (upstream, ours string) {
+	t.Helper()
+	upstream = t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), upstream)
+	os.Remove(filepath.Join(upstream, "distill.yaml"))
+	if err := os.WriteFile(filepath.Join(upstream, "Dockerfile"), []byte(goAppDockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ours = t.TempDir()
+	copyTree(t, upstream, ours)
+	withSyntax(t, filepath.Join(ours, "Dockerfile"), fx.ref)
+	return upstream, ours
+}
+
 // dockerfileArgs are buildctl's arguments for a Dockerfile in dir.
 func dockerfileArgs(fx *frontendFixture, dir string, extra ...string) []string {
 	goproxy, _ := exec.Command("go", "env", "GOPROXY").Output()
@@ -369,15 +385,7 @@ func dockerfileArgs(fx *frontendFixture, dir string, extra ...string) []string {
 func TestFrontendDockerfile(t *testing.T) {
 	fx := publishFrontend(t)
 	harness.Engine(t)
-	upstream := t.TempDir()
-	copyTree(t, exampleDir(t, "go-app"), upstream)
-	os.Remove(filepath.Join(upstream, "distill.yaml"))
-	if err := os.WriteFile(filepath.Join(upstream, "Dockerfile"), []byte(goAppDockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ours := t.TempDir()
-	copyTree(t, upstream, ours)
-	withSyntax(t, filepath.Join(ours, "Dockerfile"), fx.ref)
+	upstream, ours := dockerfileProjects(t, fx)
 
 	upOut := filepath.Join(t.TempDir(), "upstream.tar")
 	if _, err := buildctl(t, "", dockerfileArgs(fx, upstream, "--output", "type=oci,dest="+upOut)...); err != nil {
@@ -574,15 +582,7 @@ func TestFrontendDockerBuildx(t *testing.T) {
 func BenchmarkFrontendOverhead(b *testing.B) {
 	fx := publishFrontend(b)
 	harness.Engine(b)
-	upstream := b.TempDir()
-	copyTree(b, exampleDir(b, "go-app"), upstream)
-	os.Remove(filepath.Join(upstream, "distill.yaml"))
-	if err := os.WriteFile(filepath.Join(upstream, "Dockerfile"), []byte(goAppDockerfile), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	ours := b.TempDir()
-	copyTree(b, upstream, ours)
-	withSyntax(b, filepath.Join(ours, "Dockerfile"), fx.ref)
+	upstream, ours := dockerfileProjects(b, fx)
 	out := filepath.Join(b.TempDir(), "out.tar")
 	build := func(dir string, extra ...string) time.Duration {
 		begin := time.Now()

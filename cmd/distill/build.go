@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/distill-dev/distill/internal/runner"
 	"github.com/distill-dev/distill/internal/scan"
@@ -107,15 +108,20 @@ every --output. The build is reproducible: timestamps are SOURCE_DATE_EPOCH
 	fl.BoolVar(&f.noScan, "no-scan", false, "skip the scan stages (nothing is checked)")
 	fl.StringArrayVar(&f.mirrors, "registry-mirror", nil, "pull a registry's images from a mirror first: REGISTRY=MIRROR, e.g. docker.io=127.0.0.1:5000 (local buildkitd; repeatable)")
 	fl.BoolVar(&f.sign.sign, "sign", false, "sign the pushed image and attach its SBOMs, vulnerability report and provenance as signed attestations")
-	fl.StringVar(&f.sign.key, "key", os.Getenv("DISTILL_SIGN_KEY"), "signing key: a cosign key file, env://VAR or a KMS URI (default $DISTILL_SIGN_KEY; password from $DISTILL_SIGN_PASSWORD, $COSIGN_PASSWORD, --password-stdin or a prompt)")
-	fl.BoolVar(&f.sign.passwordStdin, "password-stdin", false, "read the key's password from the first line of stdin")
-	fl.BoolVar(&f.sign.keyless, "keyless", false, "sign with a Fulcio certificate for the CI job's OIDC identity, logged in Rekor (needs their network)")
-	fl.StringVar(&f.sign.fulcioURL, "fulcio-url", "", "Fulcio for --keyless (default: sigstore's)")
-	fl.StringVar(&f.sign.rekorURL, "rekor-url", "", "transparency log (default: sigstore's)")
-	fl.BoolVar(&f.sign.noTlog, "no-tlog", false, "sign offline: no transparency log entry (key only; distill verify then needs --offline)")
-	fl.BoolVar(&f.sign.referrers, "referrers", false, "store signatures and attestations as OCI 1.1 referrers instead of cosign's .sig/.att tags")
-	fl.BoolVar(&f.sign.allowUnsigned, "allow-unsigned", false, "push without signing")
+	f.sign.register(fl)
 	return cmd
+}
+
+// register adds the flags that say how to sign (all but --sign).
+func (f *signFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.key, "key", os.Getenv("DISTILL_SIGN_KEY"), "signing key: a cosign key file, env://VAR or a KMS URI (default $DISTILL_SIGN_KEY; password from $DISTILL_SIGN_PASSWORD, $COSIGN_PASSWORD, --password-stdin or a prompt)")
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the key's password from the first line of stdin")
+	fl.BoolVar(&f.keyless, "keyless", false, "sign with a Fulcio certificate for the CI job's OIDC identity, logged in Rekor (needs their network)")
+	fl.StringVar(&f.fulcioURL, "fulcio-url", "", "Fulcio for --keyless (default: sigstore's)")
+	fl.StringVar(&f.rekorURL, "rekor-url", "", "transparency log (default: sigstore's)")
+	fl.BoolVar(&f.noTlog, "no-tlog", false, "sign offline: no transparency log entry (key only; distill verify then needs --offline)")
+	fl.BoolVar(&f.referrers, "referrers", false, "store signatures and attestations as OCI 1.1 referrers instead of cosign's .sig/.att tags")
+	fl.BoolVar(&f.allowUnsigned, "allow-unsigned", false, "push without signing")
 }
 
 // options turns the signing flags into pipeline options.

@@ -74,14 +74,7 @@ naming the missing base.`,
 	fl.StringVar(&f.vulnDB, "vulndb", "", "vulnerability database directory (default: distill's, see distill db)")
 	fl.StringVar(&f.debianMirror, "debian-mirror", "", "Debian archive (default $DISTILL_DEBIAN_MIRROR, else the apt sources)")
 	fl.StringVar(&f.debianSecurity, "debian-security-mirror", "", "Debian security archive (default $DISTILL_DEBIAN_SECURITY_MIRROR, else the apt sources)")
-	fl.StringVar(&f.sign.key, "key", os.Getenv("DISTILL_SIGN_KEY"), "signing key: a cosign key file, env://VAR or a KMS URI (default $DISTILL_SIGN_KEY)")
-	fl.BoolVar(&f.sign.passwordStdin, "password-stdin", false, "read the key's password from the first line of stdin")
-	fl.BoolVar(&f.sign.keyless, "keyless", false, "sign with a Fulcio certificate for the CI job's OIDC identity")
-	fl.StringVar(&f.sign.fulcioURL, "fulcio-url", "", "Fulcio for --keyless (default: sigstore's)")
-	fl.StringVar(&f.sign.rekorURL, "rekor-url", "", "transparency log (default: sigstore's)")
-	fl.BoolVar(&f.sign.noTlog, "no-tlog", false, "sign offline: no transparency log entry")
-	fl.BoolVar(&f.sign.referrers, "referrers", false, "store signatures as OCI 1.1 referrers")
-	fl.BoolVar(&f.sign.allowUnsigned, "allow-unsigned", false, "push without signing")
+	f.sign.register(fl)
 	return cmd
 }
 
