@@ -16,25 +16,13 @@ type Scanner struct {
 	DB    llb.State
 }
 
-// Paths in the scan container and names of its outputs.
+// Paths in the scan container and names of its outputs (see plan.ScanSteps).
 const (
-	ScannerBinary = "/usr/local/bin/trivy"
-	scanTarget    = "/target"
-	scanCacheDir  = "/trivy-cache"    // trivy's --cache-dir; the DB is mounted at db/ below it
-	scanOutDir    = "/distill-scan"   // outputs
-	ScanReport    = "report.json"     // trivy's JSON report with every package
-	ScanCycloneDX = "trivy.cdx.json"  // trivy convert --format cyclonedx
-	ScanSPDX      = "trivy.spdx.json" // trivy convert --format spdx-json
+	ScannerBinary = plan.ScannerBinary
+	ScanReport    = plan.ScanReport
+	ScanCycloneDX = plan.ScanCycloneDX
+	ScanSPDX      = plan.ScanSPDX
 )
-
-// offlineFlags keep trivy off the network entirely: no DB or Java DB
-// update, no version check, no telemetry (each of the last two alone still
-// does a lookup), packages resolved from the image only.
-var offlineFlags = []string{
-	"--cache-dir", scanCacheDir, "--cache-backend", "memory",
-	"--skip-db-update", "--skip-java-db-update", "--offline-scan",
-	"--skip-version-check", "--disable-telemetry", "--quiet",
-}
 
 // ScanJob is one scanned stage: its outputs directory holds ScanReport,
 // ScanCycloneDX and ScanSPDX.
@@ -57,27 +45,19 @@ func (j ScanJob) Label(multi bool) string {
 // network and returns the state of its outputs directory. name labels the
 // progress output ("scan runtime").
 func ScanState(target llb.State, sc Scanner, name string) llb.State {
-	run := func(st llb.State, step string, args ...string) llb.ExecState {
-		return sc.Image.Run(
-			llb.Args(append([]string{ScannerBinary}, args...)),
-			llb.AddMount(scanTarget, target, llb.Readonly),
-			llb.AddMount(scanCacheDir+"/db", sc.DB, llb.Readonly),
+	out := llb.Scratch()
+	for _, step := range plan.ScanSteps() {
+		run := sc.Image.Run(
+			llb.Args(step.Args),
+			llb.AddMount(plan.ScanTarget, target, llb.Readonly),
+			llb.AddMount(plan.ScanDBDir, sc.DB, llb.Readonly),
 			llb.AddEnv("TRIVY_NO_PROGRESS", "true"),
 			llb.Network(pb.NetMode_NONE),
 			llb.User("0:0"),
-			llb.WithCustomNamef("[%s] %s", name, step),
-			llb.AddMount(scanOutDir, st),
+			llb.WithCustomNamef("[%s] %s", name, step.Name),
+			llb.AddMount(plan.ScanOutDir, out),
 		)
-	}
-	report := run(llb.Scratch(), "trivy rootfs",
-		append(append([]string{"rootfs"}, offlineFlags...),
-			"--scanners", "vuln", "--list-all-pkgs", "--format", "json",
-			"--output", scanOutDir+"/"+ScanReport, scanTarget)...)
-	out := report.GetMount(scanOutDir)
-	for _, c := range []struct{ format, file string }{{"cyclonedx", ScanCycloneDX}, {"spdx-json", ScanSPDX}} {
-		conv := run(out, "trivy convert --format "+c.format,
-			"convert", "--quiet", "--format", c.format, "--output", scanOutDir+"/"+c.file, scanOutDir+"/"+ScanReport)
-		out = conv.GetMount(scanOutDir)
+		out = run.GetMount(plan.ScanOutDir)
 	}
 	return out
 }
