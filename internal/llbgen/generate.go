@@ -392,19 +392,8 @@ func (gen *generator) imageConfig(base *ocispecs.Image, p plan.Platform) (*ocisp
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	for _, kv := range c.Labels {
-		labels[kv.Key] = kv.Value
-	}
-	labels["org.opencontainers.image.title"] = gen.graph.Name
-	labels["org.opencontainers.image.created"] = epoch.Format(time.RFC3339)
-	labels["org.opencontainers.image.base.name"] = gen.graph.Runtime.Base.String()
-	if gen.opts.Source != "" {
-		labels["org.opencontainers.image.source"] = gen.opts.Source
-	}
-	if gen.opts.Revision != "" {
-		labels["org.opencontainers.image.revision"] = gen.opts.Revision
-	}
-	delete(labels, "org.opencontainers.image.description") // the base's, not this image's
+	maps.Copy(labels, gen.graph.RuntimeLabels(epoch, gen.opts.Source, gen.opts.Revision))
+	delete(labels, plan.LabelDescription) // the base's, not this image's
 	img.Config.Labels = labels
 	img.History = append(img.History, ocispecs.History{
 		Created:   &epoch,

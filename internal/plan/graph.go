@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"time"
 	"strings"
 )
 
@@ -255,4 +256,28 @@ func (g *Graph) Bases(build Platform) []BaseUse {
 		seen[u] = true
 		return dup
 	})
+}
+
+// LabelDescription is the base image's description label, which the runtime
+// drops: it describes the base, not the image built on it.
+const LabelDescription = "org.opencontainers.image.description"
+
+// RuntimeLabels are the OCI labels of the runtime image, on every backend:
+// the Spec's, then title, creation time (the epoch), base and, when known,
+// the source and revision.
+func (g *Graph) RuntimeLabels(epoch time.Time, source, revision string) map[string]string {
+	labels := map[string]string{}
+	for _, kv := range g.Runtime.Config.Labels {
+		labels[kv.Key] = kv.Value
+	}
+	labels["org.opencontainers.image.title"] = g.Name
+	labels["org.opencontainers.image.created"] = epoch.UTC().Format(time.RFC3339)
+	labels["org.opencontainers.image.base.name"] = g.Runtime.Base.String()
+	if source != "" {
+		labels["org.opencontainers.image.source"] = source
+	}
+	if revision != "" {
+		labels["org.opencontainers.image.revision"] = revision
+	}
+	return labels
 }
