@@ -234,7 +234,7 @@ func (gen *generator) source() llb.State {
 // (build args, then the step's own, with target platform variables
 // expanded), mounts, secrets and network.
 func (gen *generator) execOptions(st *plan.Stage, e *plan.Exec, target plan.Platform) []llb.RunOption {
-	vars := platformVars(target, gen.opts.BuildPlatform)
+	vars := plan.PlatformVars(target, gen.opts.BuildPlatform)
 	opts := []llb.RunOption{
 		llb.Args(e.Args),
 		llb.WithCustomNamef("[%s] %s", gen.label(st, target), e.Name),
@@ -243,7 +243,7 @@ func (gen *generator) execOptions(st *plan.Stage, e *plan.Exec, target plan.Plat
 		opts = append(opts, llb.AddEnv(k, gen.args()[k]))
 	}
 	for _, kv := range e.Env {
-		opts = append(opts, llb.AddEnv(kv.Key, expand(kv.Value, vars)))
+		opts = append(opts, llb.AddEnv(kv.Key, plan.Expand(kv.Value, vars)))
 	}
 	if e.Workdir != "" {
 		opts = append(opts, llb.Dir(e.Workdir))
@@ -296,28 +296,6 @@ func cacheSharing(s string) llb.CacheMountSharingMode {
 		return llb.CacheMountLocked
 	}
 	return llb.CacheMountShared
-}
-
-// platformVars are the Dockerfile-style platform variables an exec's
-// environment may use.
-func platformVars(target, build plan.Platform) map[string]string {
-	return map[string]string{
-		"TARGETPLATFORM": target.String(),
-		"TARGETOS":       target.OS,
-		"TARGETARCH":     target.Arch,
-		"TARGETVARIANT":  target.Variant,
-		"BUILDPLATFORM":  build.String(),
-		"BUILDOS":        build.OS,
-		"BUILDARCH":      build.Arch,
-	}
-}
-
-// expand replaces ${NAME} of the platform variables; other text is kept.
-func expand(v string, vars map[string]string) string {
-	for k, val := range vars {
-		v = strings.ReplaceAll(v, "${"+k+"}", val)
-	}
-	return v
 }
 
 // runtime assembles one platform's image: the runtime base for p with every

@@ -34,12 +34,7 @@ type ScanJob struct {
 }
 
 // Label names the job in progress output and reports ("runtime linux/arm64").
-func (j ScanJob) Label(multi bool) string {
-	if multi && j.Stage == plan.RuntimeStage {
-		return j.Stage + " " + j.Platform.String()
-	}
-	return j.Stage
-}
+func (j ScanJob) Label(multi bool) string { return plan.ScanLabel(j.Stage, j.Platform, multi) }
 
 // ScanState runs the scanner over target (mounted read-only) without
 // network and returns the state of its outputs directory. name labels the

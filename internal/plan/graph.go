@@ -3,8 +3,8 @@ package plan
 import (
 	"fmt"
 	"slices"
-	"time"
 	"strings"
+	"time"
 )
 
 // Graph is a compiled pipeline.
@@ -280,4 +280,26 @@ func (g *Graph) RuntimeLabels(epoch time.Time, source, revision string) map[stri
 		labels["org.opencontainers.image.revision"] = revision
 	}
 	return labels
+}
+
+// PlatformVars are the Dockerfile-style platform variables an exec's
+// environment may use.
+func PlatformVars(target, build Platform) map[string]string {
+	return map[string]string{
+		"TARGETPLATFORM": target.String(),
+		"TARGETOS":       target.OS,
+		"TARGETARCH":     target.Arch,
+		"TARGETVARIANT":  target.Variant,
+		"BUILDPLATFORM":  build.String(),
+		"BUILDOS":        build.OS,
+		"BUILDARCH":      build.Arch,
+	}
+}
+
+// Expand replaces ${NAME} of the platform variables; other text is kept.
+func Expand(v string, vars map[string]string) string {
+	for k, val := range vars {
+		v = strings.ReplaceAll(v, "${"+k+"}", val)
+	}
+	return v
 }

@@ -42,3 +42,12 @@ func ScanSteps() []ScanStep {
 	}
 	return out
 }
+
+// ScanLabel names a scan in progress output and reports: the stage, and for
+// the runtime of a multi-platform build its platform ("runtime linux/arm64").
+func ScanLabel(stage string, p Platform, multi bool) string {
+	if multi && stage == RuntimeStage {
+		return stage + " " + p.String()
+	}
+	return stage
+}

@@ -15,8 +15,17 @@ import (
 	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/sbom"
 	"github.com/distill-dev/distill/internal/scan"
-	"github.com/distill-dev/distill/internal/solver"
 )
+
+// Scan is what one scan stage produced, as a backend delivers it: trivy's
+// JSON report (every package and finding), and trivy's CycloneDX and SPDX
+// documents.
+type Scan struct {
+	Stage             string
+	Platform          plan.Platform
+	Gate              bool // the policy fails the build on this scan's findings
+	Report, CDX, SPDX []byte
+}
 
 // Files are the documents one scan produced.
 type Files struct {
@@ -38,7 +47,7 @@ type Collector struct {
 	Scanner scan.Scanner
 	DB      scan.DB
 	// SBOM makes the normalised SBOMs of a scan (see SBOMs); nil: none.
-	SBOM func(out solver.ScanOutput, label string) (cdx, spdx []byte, err error)
+	SBOM func(out Scan, label string) (cdx, spdx []byte, err error)
 
 	started time.Time
 	mu      sync.Mutex
@@ -47,8 +56,8 @@ type Collector struct {
 
 // OnScan is a solver.Request.OnScan: it returns the failed gate, which fails
 // the build before anything is exported.
-func (c *Collector) OnScan(_ context.Context, out solver.ScanOutput) error {
-	label := out.Job.Label(c.Multi)
+func (c *Collector) OnScan(_ context.Context, out Scan) error {
+	label := plan.ScanLabel(out.Stage, out.Platform, c.Multi)
 	r, err := scan.FromTrivy(out.Report, scan.Meta{Stage: label, Image: c.Image, Scanner: c.Scanner, DB: c.DB})
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", label, err)
@@ -57,7 +66,7 @@ func (c *Collector) OnScan(_ context.Context, out solver.ScanOutput) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	c.Policy.Evaluate(r, now, out.Job.Gate)
+	c.Policy.Evaluate(r, now, out.Gate)
 	c.mu.Lock()
 	if c.started.IsZero() {
 		c.started = now.UTC()
@@ -123,12 +132,12 @@ func (c *Collector) Find(label string) (Files, bool) {
 // SBOMs returns a Collector.SBOM for a pipeline: deterministic CycloneDX and
 // SPDX at epoch; a runtime's SBOM is checked against records, what distill
 // installed into each runtime base ("runtime linux/amd64" → packages).
-func SBOMs(name string, epoch time.Time, records map[string][]sbom.Installed) func(solver.ScanOutput, string) ([]byte, []byte, error) {
-	return func(out solver.ScanOutput, label string) ([]byte, []byte, error) {
+func SBOMs(name string, epoch time.Time, records map[string][]sbom.Installed) func(Scan, string) ([]byte, []byte, error) {
+	return func(out Scan, label string) ([]byte, []byte, error) {
 		o := sbom.Options{Epoch: epoch, Name: name, Stage: label}
-		runtime := out.Job.Stage == plan.RuntimeStage
+		runtime := out.Stage == plan.RuntimeStage
 		if runtime {
-			o.Installed = records[plan.RuntimeStage+" "+out.Job.Platform.String()]
+			o.Installed = records[plan.RuntimeStage+" "+out.Platform.String()]
 		}
 		cdx, err := sbom.CycloneDX(out.CDX, o)
 		if err != nil {

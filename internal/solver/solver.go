@@ -25,6 +25,7 @@ import (
 
 	"github.com/distill-dev/distill/internal/llbgen"
 	"github.com/distill-dev/distill/internal/plan"
+	"github.com/distill-dev/distill/internal/scanrun"
 )
 
 // Target is how far a build goes.
@@ -50,12 +51,8 @@ func ParseTarget(s string) (Target, error) {
 	return "", fmt.Errorf("--target %q: want build, test or runtime", s)
 }
 
-// ScanOutput is what one scan stage produced: trivy's JSON report (every
-// package and finding), and trivy's CycloneDX and SPDX documents.
-type ScanOutput struct {
-	Job               llbgen.ScanJob
-	Report, CDX, SPDX []byte
-}
+// ScanOutput is what one scan stage produced (see scanrun.Scan).
+type ScanOutput = scanrun.Scan
 
 // Request is a build to run.
 type Request struct {
@@ -146,7 +143,7 @@ func Scan(ctx context.Context, c gateway.Client, job llbgen.ScanJob) (ScanOutput
 	if err != nil {
 		return ScanOutput{}, err
 	}
-	out := ScanOutput{Job: job}
+	out := ScanOutput{Stage: job.Stage, Platform: job.Platform, Gate: job.Gate}
 	for _, f := range []struct {
 		name string
 		into *[]byte
