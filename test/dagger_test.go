@@ -1,0 +1,170 @@
+package test_test
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/distill-dev/distill/internal/daggergen"
+	"github.com/distill-dev/distill/internal/scan"
+	"github.com/distill-dev/distill/pipeline/spec"
+	"github.com/distill-dev/distill/test/harness"
+)
+
+// untar extracts an OCI tarball (as Dagger exports it) into a directory.
+func untar(t testing.TB, file string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-xf", file, "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("untar %s: %v\n%s", file, err, out)
+	}
+	return dir
+}
+
+// fileEntry is what the conformance test compares of a file: its type,
+// mode, owner, size and link target.
+func fileEntry(h *tar.Header) string {
+	return fmt.Sprintf("type=%c mode=%o uid=%d gid=%d size=%d link=%s", h.Typeflag, h.Mode&0o7777, h.Uid, h.Gid, h.Size, h.Linkname)
+}
+
+// contentDigest digests a layer's content — every entry's path, type, mode,
+// owner and data — and not its tar framing (timestamps of parent
+// directories, entry order, PAX records), which engines write differently.
+func contentDigest(t testing.TB, l v1.Layer) string {
+	t.Helper()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var lines []string
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.New()
+		io.Copy(sum, tr)
+		if h.Typeflag == tar.TypeDir {
+			continue // directories the copy created on the way
+		}
+		lines = append(lines, fmt.Sprintf("%s %s sha256=%x", strings.TrimPrefix(strings.TrimSuffix(h.Name, "/"), "./"), fileEntry(h), sum.Sum(nil)))
+	}
+	slices.Sort(lines)
+	d := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return "sha256:" + hex.EncodeToString(d[:]) + " (" + strings.Join(lines, "; ") + ")"
+}
+
+// TestDaggerBackendConformance: the same Spec through the BuildKit backend
+// (distill build) and the Dagger backend gives runtime images with the same
+// files, owners and modes, the same app layer content, and the same SBOMs
+// and findings.
+func TestDaggerBackendConformance(t *testing.T) {
+	fx := publishFrontend(t)
+	b := buildBases(t)
+	harness.Engine(t)
+	c := harness.Dagger(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+
+	layout := filepath.Join(t.TempDir(), "cli")
+	reports := t.TempDir()
+	if log, err := runDistill(t, b, "build", dir, "--lock", b.lock, "--progress", "quiet", "--output", "oci:"+layout, "--report-dir", reports); err != nil {
+		t.Fatalf("distill build: %v\n%s", err, log)
+	}
+
+	s, err := spec.Load(filepath.Join(dir, "distill.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := daggergen.CatalogOf(ctx, c, fx.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	res, err := daggergen.Pipeline(ctx, c, s, c.Host().Directory(dir), daggergen.PipelineOptions{Catalog: cat, Epoch: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatalf("Dagger backend: %v", err)
+	}
+	tarball := filepath.Join(t.TempDir(), "dagger.tar")
+	if _, err := res.Images[0].Container.Export(ctx, tarball); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Dagger backend: %s", time.Since(begin).Round(time.Millisecond))
+
+	cliImg, dagImg := layoutImage(t, layout), layoutImage(t, untar(t, tarball))
+	cliFiles, dagFiles := layerFiles(t, cliImg), layerFiles(t, dagImg)
+	for name, h := range cliFiles {
+		d, ok := dagFiles[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: in distill build's image, not in Dagger's", name)
+		case fileEntry(h) != fileEntry(d):
+			t.Errorf("%s: distill build %s, Dagger %s", name, fileEntry(h), fileEntry(d))
+		}
+	}
+	for name := range dagFiles {
+		if _, ok := cliFiles[name]; !ok {
+			t.Errorf("%s: in Dagger's image, not in distill build's", name)
+		}
+	}
+	if len(cliFiles) < 10 {
+		t.Fatalf("distill build's image has %d files", len(cliFiles))
+	}
+	last := func(img v1.Image) v1.Layer {
+		ls, err := img.Layers()
+		if err != nil || len(ls) == 0 {
+			t.Fatalf("layers: %v", err)
+		}
+		return ls[len(ls)-1]
+	}
+	if cd, dd := contentDigest(t, last(cliImg)), contentDigest(t, last(dagImg)); cd != dd {
+		t.Errorf("app layer content: distill build %s\nDagger %s", cd, dd)
+	} else {
+		t.Logf("app layer content digest %s", cd[:71])
+	}
+
+	// Scans: the same SBOMs (deterministic at the epoch) and findings.
+	if len(res.Scans) == 0 {
+		t.Fatal("the Dagger backend did not scan the runtime")
+	}
+	f := res.Scans[0]
+	for ext, got := range map[string][]byte{".cdx.json": f.CDX, ".spdx.json": f.SPDX} {
+		want, err := os.ReadFile(filepath.Join(reports, "runtime"+ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(want) != string(got) {
+			t.Errorf("runtime%s differs between distill build (%d bytes) and Dagger (%d bytes)", ext, len(want), len(got))
+		}
+	}
+	var cliReport scan.Report
+	dt, err := os.ReadFile(filepath.Join(reports, "runtime.vulns.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(dt, &cliReport); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := findingIDs(&cliReport), findingIDs(f.Report); !slices.Equal(a, b) || len(cliReport.Findings) != len(f.Report.Findings) {
+		t.Errorf("findings: distill build %v, Dagger %v", a, b)
+	}
+}
