@@ -19,16 +19,19 @@ DAGGER_VERSION   := v0.19.10
 CACHE_HOME    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
 DISTILL_TOOLS ?= $(CACHE_HOME)/distill/tools
 export DISTILL_TOOLS
+export DAGGER_VERSION
 BIN           := $(CURDIR)/bin
 DISTILL       := $(BIN)/distill
-APT_PACKAGES  := runc
-TEST_TOOLS    := buildkit trivy cosign buildx
+APT_PACKAGES  := runc dnsmasq-base iptables containernetworking-plugins
+TEST_TOOLS    := buildkit trivy cosign buildx dagger
 GO_TEST_FLAGS ?=
 
 FRONTEND_REPO ?= 127.0.0.1:5000/distill
 FRONTEND_KEY  ?= $(CACHE_HOME)/distill/frontend/cosign.key
+# make dagger-engine's own state (cache, socket); the tests' engine lives in .test-state
+DAGGER_ENGINE_STATE ?= $(CACHE_HOME)/distill/dagger-engine
 
-.PHONY: help setup apt tools build frontend demo test test-unit test-integration lint bench clean
+.PHONY: help setup apt tools build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,7 +44,7 @@ apt: ## install the Debian packages distill needs (runc), when missing
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
 	else echo "apt: $(APT_PACKAGES) present"; fi
 
-tools: ## build pinned tools (buildkitd, buildctl, trivy, cosign, docker-buildx) from their Go modules into $(DISTILL_TOOLS)
+tools: ## build pinned tools (buildkitd, buildctl, trivy, cosign, docker-buildx, dagger) from their Go modules into $(DISTILL_TOOLS)
 	@tools/build.sh $(TEST_TOOLS)
 
 build: ## build the distill CLI into ./bin (static)
@@ -78,6 +81,16 @@ lint: ## gofmt, go vet, version pins
 
 bench: setup ## benchmarks with figures (image sizes, build times) against baselines measured in the same run
 	@test/services.sh run -- go test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 60m ./test/...
+
+# eval "$(make -s dagger-engine)" points dagger and the Go SDK at it (logs go to stderr)
+dagger-engine: ## build Dagger $(DAGGER_VERSION) from its Go modules, start its engine and print the env to eval
+	@$(MAKE) -s --no-print-directory apt >&2
+	@tools/build.sh dagger >&2
+	@DISTILL_TEST_STATE="$(DAGGER_ENGINE_STATE)" test/services.sh up dagger
+	@DISTILL_TEST_STATE="$(DAGGER_ENGINE_STATE)" test/services.sh env dagger
+
+dagger-engine-stop: ## stop the engine make dagger-engine started and undo its network changes (its cache stays)
+	@DISTILL_TEST_STATE="$(DAGGER_ENGINE_STATE)" test/services.sh down dagger
 
 clean: ## remove ./bin (tool and image caches under $(CACHE_HOME)/distill are kept)
 	rm -rf $(BIN)

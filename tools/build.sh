@@ -58,6 +58,9 @@ for tool in "$@"; do
     # $DOCKER_CONFIG/cli-plugins/ (ldflags as in buildx's own Dockerfile, minus the git revision)
     build buildx github.com/docker/buildx "cmd/buildx:docker-buildx" \
       "-X github.com/docker/buildx/version.Version=@VERSION@ -X github.com/docker/buildx/version.Package=github.com/docker/buildx" CGO_ENABLED=0 ;;
+  dagger)
+    # not a tool directive: the module zip lacks a nested module its go.mod replaces (tools/dagger.sh)
+    "$here/dagger.sh" build ;;
   *) echo "tools/build.sh: unknown tool $tool" >&2; exit 2 ;;
   esac
 done
