@@ -22,6 +22,11 @@ type Scanner struct {
 func Scan(ctx context.Context, c *dagger.Client, sc Scanner, target *dagger.Directory, stage string, p plan.Platform, gate bool) (scanrun.Scan, error) {
 	out := scanrun.Scan{Stage: stage, Platform: p, Gate: gate}
 	ctr := sc.Image.
+		// The scanner's base is distroless: it has Debian's identity files but
+		// no shell, so an engine that installs custom CAs into Debian
+		// containers (update-ca-certificates) could not run it. trivy reads
+		// the target's identity, not its own, and needs no CA (offline).
+		WithoutFiles([]string{"/etc/debian_version", "/etc/os-release", "/usr/lib/os-release"}).
 		WithUser("0:0").
 		WithEnvVariable("TRIVY_NO_PROGRESS", "true").
 		WithMountedDirectory(plan.ScanTarget, target).
