@@ -168,3 +168,84 @@ func TestDaggerBackendConformance(t *testing.T) {
 		t.Errorf("findings: distill build %v, Dagger %v", a, b)
 	}
 }
+
+// daggerCall runs the dagger CLI in the repository (the module is its root).
+func daggerCall(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(harness.DaggerCLI(t), append([]string{"call", "--progress", "plain"}, args...)...)
+	cmd.Dir = harness.RepoRoot(t)
+	out, err := cmd.CombinedOutput()
+	t.Logf("dagger call %s\n%s", strings.Join(args, " "), lastLines(string(out), 30))
+	return string(out), err
+}
+
+// TestDaggerCall: dagger call build exports an image that runs, and
+// dagger call ci returns the image, reports and SBOMs — the SBOMs and
+// findings those of distill build for the same inputs.
+func TestDaggerCall(t *testing.T) {
+	fx := publishFrontend(t)
+	b := buildBases(t)
+	e := harness.Engine(t)
+	harness.DaggerCLI(t)
+
+	out := t.TempDir()
+	begin := time.Now()
+	if _, err := daggerCall(t, "build", "--source=examples/go-app", "--frontend="+fx.ref, "export", "--path="+out+"/go-app.tar"); err != nil {
+		t.Fatalf("dagger call build: %v", err)
+	}
+	t.Logf("dagger call build: %s", time.Since(begin).Round(time.Millisecond))
+	layout := untar(t, out+"/go-app.tar")
+	img := layoutImage(t, layout)
+	outs := runInImage(t, e, b, layout, img, []containerRun{{args: []string{"/app/go-app", "-version"}, user: "65532:65532"}})
+	if strings.TrimSpace(outs[0]) != "1.0.0" {
+		t.Errorf("the image built by dagger call build printed %q for -version", outs[0])
+	}
+
+	ci := filepath.Join(t.TempDir(), "ci")
+	begin = time.Now()
+	if _, err := daggerCall(t, "ci", "--source=examples/go-app", "--frontend="+fx.ref, "export", "--path="+ci); err != nil {
+		t.Fatalf("dagger call ci: %v", err)
+	}
+	t.Logf("dagger call ci: %s", time.Since(begin).Round(time.Millisecond))
+	for _, f := range []string{"image.tar", "runtime.vulns.json", "runtime.sarif", "build.vulns.json", "build.spdx.json", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(ci, f)); err != nil {
+			t.Errorf("dagger call ci: %v", err)
+		}
+	}
+	if got := digestOf(t, layoutImage(t, untar(t, filepath.Join(ci, "image.tar")))); got != digestOf(t, img) {
+		t.Errorf("dagger call ci's image %s, dagger call build's %s", got, digestOf(t, img))
+	}
+
+	// The same inputs through distill build (a copy: outside Git the epoch is 0, as for dagger call).
+	dir := t.TempDir()
+	copyTree(t, exampleDir(t, "go-app"), dir)
+	reports := t.TempDir()
+	if log, err := runDistill(t, b, "build", dir, "--lock", b.lock, "--progress", "quiet", "--scan-stage", "build", "--report-dir", reports); err != nil {
+		t.Fatalf("distill build: %v\n%s", err, log)
+	}
+	for _, f := range []string{"runtime.cdx.json", "runtime.spdx.json", "build.cdx.json"} {
+		want, _ := os.ReadFile(filepath.Join(reports, f))
+		got, _ := os.ReadFile(filepath.Join(ci, f))
+		if len(want) == 0 || string(want) != string(got) {
+			t.Errorf("%s: distill build %d bytes, dagger call ci %d bytes, not equal", f, len(want), len(got))
+		}
+	}
+	for _, stage := range []string{"runtime", "build"} {
+		var a, d scan.Report
+		for _, r := range []struct {
+			dir string
+			to  *scan.Report
+		}{{reports, &a}, {ci, &d}} {
+			dt, err := os.ReadFile(filepath.Join(r.dir, stage+".vulns.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(dt, r.to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !slices.Equal(findingIDs(&a), findingIDs(&d)) || len(a.Findings) != len(d.Findings) {
+			t.Errorf("%s findings: distill build %v, dagger call ci %v", stage, findingIDs(&a), findingIDs(&d))
+		}
+	}
+}
