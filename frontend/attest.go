@@ -18,7 +18,6 @@ import (
 	"github.com/distill-dev/distill/internal/attest"
 	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/scanrun"
-	"github.com/distill-dev/distill/internal/sign"
 )
 
 // Attestation files, as BuildKit's local and tar exporters name them next to
@@ -86,23 +85,14 @@ func attach(ctx context.Context, c gateway.Client, res *gateway.Result, imgs []p
 		if !ok {
 			return fmt.Errorf("no scan of %s", label)
 		}
-		vuln, err := attest.Vuln(f.Report, attest.Invocation{BuilderID: builderID()}, f.Started, f.Finished)
+		preds, err := attest.ForImage(&attest.Scanned{CDX: f.CDX, SPDX: f.SPDX, Report: f.Report, Started: f.Started, Finished: f.Finished},
+			builderID(), provenance)
 		if err != nil {
 			return err
 		}
-		byproducts := []attest.Byproduct{
-			{Name: fileCycloneDX, MediaType: "application/vnd.cyclonedx+json", Digest: sign.PredicateDigest(f.CDX)},
-			{Name: fileSPDX, MediaType: "application/spdx+json", Digest: sign.PredicateDigest(f.SPDX)},
-		}
-		prov, err := provenance(byproducts)
-		if err != nil {
-			return err
-		}
-		files := []attFile{
-			{fileSPDX, attest.PredicateSPDX, f.SPDX, result.AttestationReasonSBOM},
-			{fileCycloneDX, attest.PredicateCycloneDX, f.CDX, ""},
-			{fileVuln, attest.PredicateVuln, vuln, ""},
-			{fileProvenance, PredicateProvenance, prov, ""},
+		var files []attFile
+		for _, p := range preds {
+			files = append(files, fileOf(p))
 		}
 		for _, s := range stages {
 			v, err := attest.Vuln(s.Report, attest.Invocation{BuilderID: builderID()}, s.Started, s.Finished)
@@ -116,6 +106,21 @@ func attach(ctx context.Context, c gateway.Client, res *gateway.Result, imgs []p
 		}
 	}
 	return nil
+}
+
+// fileOf names a predicate's file and marks the SPDX SBOM as the image's
+// SBOM (what --sbom=true asks for). distill's provenance gets its own type:
+// BuildKit keeps https://slsa.dev/provenance/ for its own.
+func fileOf(p attest.Predicate) attFile {
+	switch p.PredicateType {
+	case attest.PredicateSPDX:
+		return attFile{fileSPDX, p.PredicateType, p.Predicate, result.AttestationReasonSBOM}
+	case attest.PredicateCycloneDX:
+		return attFile{fileCycloneDX, p.PredicateType, p.Predicate, ""}
+	case attest.PredicateVuln:
+		return attFile{fileVuln, p.PredicateType, p.Predicate, ""}
+	}
+	return attFile{fileProvenance, PredicateProvenance, p.Predicate, ""}
 }
 
 type attFile struct {

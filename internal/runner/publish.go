@@ -163,26 +163,18 @@ func attestations(res *Result, p provenanceInputs) (map[v1.Hash][]sign.Attestati
 				files = &res.Scans[i]
 			}
 		}
-		var atts []sign.Attestation
-		var byproducts []attest.Byproduct
+		var scanned *attest.Scanned
 		if files != nil {
-			atts = append(atts,
-				sign.Attestation{PredicateType: attest.PredicateCycloneDX, Predicate: files.CDX},
-				sign.Attestation{PredicateType: attest.PredicateSPDX, Predicate: files.SPDX})
-			vuln, err := attest.Vuln(files.Report, attest.Invocation{BuilderID: builderID()}, files.Started, files.Finished)
-			if err != nil {
-				return nil, err
-			}
-			atts = append(atts, sign.Attestation{PredicateType: attest.PredicateVuln, Predicate: vuln})
-			byproducts = append(byproducts,
-				attest.Byproduct{Name: "sbom.cdx.json", MediaType: "application/vnd.cyclonedx+json", Digest: sign.PredicateDigest(files.CDX)},
-				attest.Byproduct{Name: "sbom.spdx.json", MediaType: "application/spdx+json", Digest: sign.PredicateDigest(files.SPDX)})
+			scanned = &attest.Scanned{CDX: files.CDX, SPDX: files.SPDX, Report: files.Report, Started: files.Started, Finished: files.Finished}
 		}
-		prov, err := provenance(p, byproducts)
+		stmts, err := attest.ForImage(scanned, builderID(), func(b []attest.Byproduct) ([]byte, error) { return provenance(p, b) })
 		if err != nil {
 			return nil, err
 		}
-		atts = append(atts, sign.Attestation{PredicateType: attest.PredicateSLSA, Predicate: prov})
+		var atts []sign.Attestation
+		for _, st := range stmts {
+			atts = append(atts, sign.Attestation{PredicateType: st.PredicateType, Predicate: st.Predicate})
+		}
 		out[img.Digest] = atts
 	}
 	if multi {

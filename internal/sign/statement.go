@@ -1,6 +1,8 @@
 package sign
 
 import (
+	"github.com/distill-dev/distill/internal/attest"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -124,10 +126,7 @@ func (st *parsedStatement) subjectFor(h v1.Hash) (in_toto.Subject, bool) {
 // predicate as it appears in the signed statement. Put it in the SLSA
 // provenance's byproducts. A file's SHA-256 that differs only by a final
 // newline is accepted too.
-func PredicateDigest(predicate []byte) v1.Hash {
-	sum := sha256.Sum256(bytes.TrimSpace(predicate))
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
-}
+func PredicateDigest(predicate []byte) v1.Hash { return attest.PredicateDigest(predicate) }
 
 // predicateMatches reports whether the predicate as signed hashes to want,
 // as [PredicateDigest] defines it.
