@@ -19,6 +19,7 @@ import (
 	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/scan"
 	"github.com/distill-dev/distill/internal/scanrun"
+	"github.com/distill-dev/distill/internal/sign"
 	"github.com/distill-dev/distill/pipeline/spec"
 )
 
@@ -249,4 +250,77 @@ func (m *Distill) Ci(ctx context.Context,
 	}
 	_ = c
 	return dag.CurrentModule().Workdir(out), nil
+}
+
+// Publish runs the pipeline (build, tests, scans under the policy), signs
+// the image, each platform image and the attestations — SBOMs, vulnerability
+// report, SLSA provenance — with a cosign key, and pushes them to address,
+// the tag last. Signing is offline (no transparency log): verify with
+// distill verify --offline or cosign verify --insecure-ignore-tlog. It
+// returns REPO@digest.
+func (m *Distill) Publish(ctx context.Context,
+	// The project
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// A distill frontend image whose catalog names the base images, scanner and vulnerability database
+	frontend string,
+	// Where to publish: REPOSITORY:TAG
+	address string,
+	// The cosign private key (a PEM; e.g. --key=file:cosign.key or env:COSIGN_KEY)
+	key *dagger.Secret,
+	// The key's password (none when omitted)
+	// +optional
+	password *dagger.Secret,
+	// How this module reaches address's registry when it is on the caller's
+	// loopback: --registry=tcp://localhost:5000. The signatures still name address.
+	// +optional
+	registry *dagger.Service,
+	// Store signatures and attestations as OCI 1.1 referrers instead of cosign's .sig/.att tags
+	// +optional
+	referrers bool,
+	// Runtime platforms (default: the Spec's)
+	// +optional
+	platform []string,
+	// SOURCE_DATE_EPOCH
+	// +optional
+	// +default=0
+	sourceDateEpoch int,
+) (string, error) {
+	pem, err := key.Plaintext(ctx)
+	if err != nil {
+		return "", err
+	}
+	var pass []byte
+	if password != nil {
+		p, err := password.Plaintext(ctx)
+		if err != nil {
+			return "", err
+		}
+		pass = []byte(p)
+	}
+	const keyEnv = "DISTILL_DAGGER_SIGNING_KEY"
+	os.Setenv(keyEnv, pem)
+	defer os.Unsetenv(keyEnv)
+	signer, err := sign.LoadSigner(ctx, "env://"+keyEnv, func() ([]byte, error) { return pass, nil })
+	if err != nil {
+		return "", err
+	}
+	endpoint := ""
+	if registry != nil {
+		if endpoint, err = registry.Endpoint(ctx); err != nil {
+			return "", err
+		}
+	}
+	_, res, err := run(ctx, source, frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, false))
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "distill-publish-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	return daggergen.Publish(ctx, res, daggergen.PublishOptions{
+		Address: address, Signer: sign.Options{Signer: signer}, Endpoint: endpoint, Referrers: referrers, Spec: res.Spec,
+	}, dir)
 }

@@ -249,3 +249,38 @@ func TestDaggerCall(t *testing.T) {
 		}
 	}
 }
+
+// TestDaggerCallPublish: dagger call publish signs and pushes to the test
+// registry (on the host's loopback, reached through a Dagger tunnel); the
+// image passes distill verify and the cosign CLI, with every attestation.
+func TestDaggerCallPublish(t *testing.T) {
+	fx := publishFrontend(t)
+	reg := harness.Registry(t)
+	harness.DaggerCLI(t)
+	k := newSigningKey(t)
+	port := reg[strings.LastIndex(reg, ":")+1:]
+	ref := reg + "/dagger/go-app:v1"
+	t.Setenv("DISTILL_TEST_KEY_PASSWORD", k.password)
+	log, err := daggerCall(t, "publish", "--source=examples/go-app", "--frontend="+fx.ref, "--address="+ref,
+		"--key=file:"+k.priv, "--password=env:DISTILL_TEST_KEY_PASSWORD", "--registry=tcp://localhost:"+port)
+	if err != nil {
+		t.Fatalf("dagger call publish: %v", err)
+	}
+	if strings.Contains(log, k.password) {
+		t.Error("the key's password is in dagger's output")
+	}
+	res, err := verifyOffline(t, ref, k, false)
+	if err != nil {
+		t.Fatalf("distill verify: %v", err)
+	}
+	for _, c := range res.Checks {
+		t.Log(c)
+	}
+	c := harness.NewCosign(t)
+	rc, stdout, stderr := c.Verify(t, k.pub, ref, false)
+	harness.CosignRC(t, 0, "cosign verify", rc, stdout, stderr)
+	for _, typ := range attestationTypes {
+		rc, stdout, stderr := c.VerifyAttestation(t, k.pub, ref, typ, false)
+		harness.CosignRC(t, 0, "cosign verify-attestation --type "+typ, rc, stdout, stderr)
+	}
+}

@@ -36,12 +36,16 @@ type PipelineOptions struct {
 
 // Result is what a Dagger run produced.
 type Result struct {
+	Spec   *spec.Spec // as run, with the options applied
 	Graph  *plan.Graph
 	Images []Image
 	// Scans are the reports and SBOMs, runtimes first.
 	Scans []scanrun.Files
 	// GateErr is the failed gate, when one failed (the build failed too).
 	GateErr error
+
+	epoch   time.Time
+	catalog *catalog.Catalog
 }
 
 // Pipeline runs s on Dagger: the same plan as distill build, evaluated as
@@ -84,7 +88,7 @@ func Pipeline(ctx context.Context, c *dagger.Client, s *spec.Spec, src *dagger.D
 		return nil, err
 	}
 	req := Request{Program: prog, Target: o.Target}
-	res := &Result{Graph: g}
+	res := &Result{Spec: s, Graph: g, epoch: o.Epoch.UTC(), catalog: o.Catalog}
 	var col *scanrun.Collector
 	if len(g.Scans) > 0 && o.Target == TargetRuntime {
 		if req.Scanner, err = CatalogScanner(c, o.Catalog); err != nil {
