@@ -24,7 +24,21 @@ import (
 )
 
 // Distill builds, tests, scans, SBOMs and signs distroless images.
-type Distill struct{}
+type Distill struct {
+	// The distill frontend image whose catalog names the base images, scanner and vulnerability database
+	Frontend string
+}
+
+// New selects the distill frontend image (published by make frontend) whose
+// catalog pins the base images, the scanner and the vulnerability database.
+func New(
+	// A distill frontend image: REPO/frontend:TAG
+	// +optional
+	// +default="127.0.0.1:5000/distill/frontend:latest"
+	frontend string,
+) *Distill {
+	return &Distill{Frontend: frontend}
+}
 
 // run compiles the project's pipeline and evaluates it up to target.
 func run(ctx context.Context, source *dagger.Directory, frontend string, target daggergen.Target, o daggergen.PipelineOptions) (*sdk.Client, *daggergen.Result, error) {
@@ -82,8 +96,6 @@ func (m *Distill) Build(ctx context.Context,
 	// The project: a directory with a distill.yaml, or a Go, Node or Python project
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// A distill frontend image (REPO/frontend:TAG, see make frontend): its catalog names the base images, scanner and vulnerability database
-	frontend string,
 	// Runtime platforms (default: the Spec's)
 	// +optional
 	platform []string,
@@ -95,7 +107,7 @@ func (m *Distill) Build(ctx context.Context,
 	// +optional
 	noScan bool,
 ) (*dagger.Container, error) {
-	_, res, err := run(ctx, source, frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, noScan))
+	_, res, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, noScan))
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +119,8 @@ func (m *Distill) Test(ctx context.Context,
 	// The project
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// A distill frontend image whose catalog names the base images
-	frontend string,
 ) (string, error) {
-	_, res, err := run(ctx, source, frontend, daggergen.TargetTest, options(nil, 0, true))
+	_, res, err := run(ctx, source, m.Frontend, daggergen.TargetTest, options(nil, 0, true))
 	if err != nil {
 		return "", err
 	}
@@ -128,8 +138,6 @@ func (m *Distill) Scan(ctx context.Context,
 	// The project
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// A distill frontend image whose catalog names the base images, scanner and vulnerability database
-	frontend string,
 	// The stage to scan: runtime, or a stage of the pipeline (build)
 	// +optional
 	// +default="runtime"
@@ -143,7 +151,7 @@ func (m *Distill) Scan(ctx context.Context,
 	// +default="json"
 	format string,
 ) (*dagger.File, error) {
-	f, err := scanFiles(ctx, source, frontend, stage, failOn)
+	f, err := scanFiles(ctx, source, m.Frontend, stage, failOn)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +178,6 @@ func (m *Distill) Sbom(ctx context.Context,
 	// The project
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// A distill frontend image whose catalog names the base images, scanner and vulnerability database
-	frontend string,
 	// The stage: runtime, or a stage of the pipeline (build)
 	// +optional
 	// +default="runtime"
@@ -181,7 +187,7 @@ func (m *Distill) Sbom(ctx context.Context,
 	// +default="spdx"
 	format string,
 ) (*dagger.File, error) {
-	f, err := scanFiles(ctx, source, frontend, stage, "NONE")
+	f, err := scanFiles(ctx, source, m.Frontend, stage, "NONE")
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +227,6 @@ func (m *Distill) Ci(ctx context.Context,
 	// The project
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// A distill frontend image whose catalog names the base images, scanner and vulnerability database
-	frontend string,
 	// Runtime platforms (default: the Spec's)
 	// +optional
 	platform []string,
@@ -233,7 +237,7 @@ func (m *Distill) Ci(ctx context.Context,
 ) (*dagger.Directory, error) {
 	o := options(platform, sourceDateEpoch, false)
 	o.ScanStages = []string{"build"}
-	c, res, err := run(ctx, source, frontend, daggergen.TargetRuntime, o)
+	c, res, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, o)
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +266,6 @@ func (m *Distill) Publish(ctx context.Context,
 	// The project
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// A distill frontend image whose catalog names the base images, scanner and vulnerability database
-	frontend string,
 	// Where to publish: REPOSITORY:TAG
 	address string,
 	// The cosign private key (a PEM; e.g. --key=file:cosign.key or env:COSIGN_KEY)
@@ -311,7 +313,7 @@ func (m *Distill) Publish(ctx context.Context,
 			return "", err
 		}
 	}
-	_, res, err := run(ctx, source, frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, false))
+	_, res, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, false))
 	if err != nil {
 		return "", err
 	}
@@ -323,4 +325,16 @@ func (m *Distill) Publish(ctx context.Context,
 	return daggergen.Publish(ctx, res, daggergen.PublishOptions{
 		Address: address, Signer: sign.Options{Signer: signer}, Endpoint: endpoint, Referrers: referrers, Spec: res.Spec,
 	}, dir)
+}
+
+// CheckGoApp is distill's own check (dagger check): examples/go-app through
+// the whole pipeline — build, tests, the runtime's scan under the policy —
+// on the Dagger backend.
+// +check
+func (m *Distill) CheckGoApp(ctx context.Context,
+	// +defaultPath="/examples/go-app"
+	source *dagger.Directory,
+) error {
+	_, _, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, options(nil, 0, false))
+	return err
 }

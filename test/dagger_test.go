@@ -169,13 +169,19 @@ func TestDaggerBackendConformance(t *testing.T) {
 	}
 }
 
-// daggerCall runs the dagger CLI in the repository (the module is its root).
+// daggerCall runs dagger call in the repository (the module is its root).
 func daggerCall(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(harness.DaggerCLI(t), append([]string{"call", "--progress", "plain"}, args...)...)
+	return dagger(t, append([]string{"call", "--progress", "plain"}, args...)...)
+}
+
+// dagger runs the dagger CLI in the repository.
+func dagger(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(harness.DaggerCLI(t), args...)
 	cmd.Dir = harness.RepoRoot(t)
 	out, err := cmd.CombinedOutput()
-	t.Logf("dagger call %s\n%s", strings.Join(args, " "), lastLines(string(out), 30))
+	t.Logf("dagger %s\n%s", strings.Join(args, " "), lastLines(string(out), 30))
 	return string(out), err
 }
 
@@ -190,7 +196,7 @@ func TestDaggerCall(t *testing.T) {
 
 	out := t.TempDir()
 	begin := time.Now()
-	if _, err := daggerCall(t, "build", "--source=examples/go-app", "--frontend="+fx.ref, "export", "--path="+out+"/go-app.tar"); err != nil {
+	if _, err := daggerCall(t, "--frontend="+fx.ref, "build", "--source=examples/go-app", "export", "--path="+out+"/go-app.tar"); err != nil {
 		t.Fatalf("dagger call build: %v", err)
 	}
 	t.Logf("dagger call build: %s", time.Since(begin).Round(time.Millisecond))
@@ -203,7 +209,7 @@ func TestDaggerCall(t *testing.T) {
 
 	ci := filepath.Join(t.TempDir(), "ci")
 	begin = time.Now()
-	if _, err := daggerCall(t, "ci", "--source=examples/go-app", "--frontend="+fx.ref, "export", "--path="+ci); err != nil {
+	if _, err := daggerCall(t, "--frontend="+fx.ref, "ci", "--source=examples/go-app", "export", "--path="+ci); err != nil {
 		t.Fatalf("dagger call ci: %v", err)
 	}
 	t.Logf("dagger call ci: %s", time.Since(begin).Round(time.Millisecond))
@@ -261,7 +267,7 @@ func TestDaggerCallPublish(t *testing.T) {
 	port := reg[strings.LastIndex(reg, ":")+1:]
 	ref := reg + "/dagger/go-app:v1"
 	t.Setenv("DISTILL_TEST_KEY_PASSWORD", k.password)
-	log, err := daggerCall(t, "publish", "--source=examples/go-app", "--frontend="+fx.ref, "--address="+ref,
+	log, err := daggerCall(t, "--frontend="+fx.ref, "publish", "--source=examples/go-app", "--address="+ref,
 		"--key=file:"+k.priv, "--password=env:DISTILL_TEST_KEY_PASSWORD", "--registry=tcp://localhost:"+port)
 	if err != nil {
 		t.Fatalf("dagger call publish: %v", err)
@@ -283,4 +289,21 @@ func TestDaggerCallPublish(t *testing.T) {
 		rc, stdout, stderr := c.VerifyAttestation(t, k.pub, ref, typ, false)
 		harness.CosignRC(t, 0, "cosign verify-attestation --type "+typ, rc, stdout, stderr)
 	}
+}
+
+// TestDaggerCheck: dagger check runs the module's checks (CheckGoApp: the
+// go-app example through the whole pipeline) with the module's default
+// frontend, 127.0.0.1:5000/distill/frontend:latest — where make frontend and
+// the test services put it.
+func TestDaggerCheck(t *testing.T) {
+	fx := publishFrontend(t)
+	harness.DaggerCLI(t)
+	if want := "127.0.0.1:5000/distill/frontend"; !strings.HasPrefix(fx.ref, want+"@") {
+		harness.Require(t, "the test registry on 127.0.0.1:5000 (the module's default frontend)", fmt.Errorf("the frontend is at %s", fx.ref))
+	}
+	log, err := dagger(t, "check", "--progress", "plain")
+	if err != nil {
+		t.Fatalf("dagger check: %v", err)
+	}
+	mustContain(t, "dagger check", log, "checkGoApp")
 }
