@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 
@@ -45,23 +44,11 @@ func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *
 	if s, err = applyOverrides(s, bopts); err != nil {
 		return nil, err
 	}
-	if len(bc.TargetPlatforms) > 0 {
-		s.Platforms = nil
-		for _, p := range bc.TargetPlatforms {
-			s.Platforms = append(s.Platforms, fromOCI(p).String())
-		}
+	var platforms []string
+	for _, p := range bc.TargetPlatforms {
+		platforms = append(platforms, fromOCI(p).String())
 	}
-	if !o.scan || len(o.scanStages) > 0 {
-		if s.Scan == nil {
-			s.Scan = &spec.Scan{}
-		}
-		s.Scan.Skip = s.Scan.Skip || !o.scan
-		for _, st := range o.scanStages {
-			if !slices.Contains(s.Scan.Stages, st) {
-				s.Scan.Stages = append(s.Scan.Stages, st)
-			}
-		}
-	}
+	s = s.With(spec.Overrides{Platforms: platforms, ScanStages: o.scanStages, NoScan: !o.scan})
 	g, err := plan.Compile(s)
 	if err != nil {
 		return nil, withSource(err, src.SourceMap)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"slices"
 	"time"
 
 	"dagger.io/dagger"
@@ -52,21 +51,7 @@ type Result struct {
 // Dagger containers, its scans held to the policy. src is the directory
 // the Spec's source path is relative to.
 func Pipeline(ctx context.Context, c *dagger.Client, s *spec.Spec, src *dagger.Directory, o PipelineOptions) (*Result, error) {
-	s = s.Clone()
-	if len(o.Platforms) > 0 {
-		s.Platforms = slices.Clone(o.Platforms)
-	}
-	if o.NoScan || len(o.ScanStages) > 0 {
-		if s.Scan == nil {
-			s.Scan = &spec.Scan{}
-		}
-		s.Scan.Skip = s.Scan.Skip || o.NoScan
-		for _, st := range o.ScanStages {
-			if !slices.Contains(s.Scan.Stages, st) {
-				s.Scan.Stages = append(s.Scan.Stages, st)
-			}
-		}
-	}
+	s = s.With(spec.Overrides{Platforms: o.Platforms, ScanStages: o.ScanStages, NoScan: o.NoScan})
 	g, err := plan.Compile(s)
 	if err != nil {
 		return nil, err

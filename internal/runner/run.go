@@ -116,21 +116,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	if opts.Target == "" {
 		opts.Target = solver.TargetRuntime
 	}
-	s = s.Clone()
-	if len(opts.Platforms) > 0 {
-		s.Platforms = slices.Clone(opts.Platforms)
-	}
-	if opts.NoScan || len(opts.ScanStages) > 0 {
-		if s.Scan == nil {
-			s.Scan = &spec.Scan{}
-		}
-		s.Scan.Skip = s.Scan.Skip || opts.NoScan
-		for _, st := range opts.ScanStages {
-			if !slices.Contains(s.Scan.Stages, st) {
-				s.Scan.Stages = append(s.Scan.Stages, st)
-			}
-		}
-	}
+	s = s.With(spec.Overrides{Platforms: opts.Platforms, ScanStages: opts.ScanStages, NoScan: opts.NoScan})
 	g, err := plan.Compile(s)
 	if err != nil {
 		return nil, err

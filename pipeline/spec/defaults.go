@@ -171,3 +171,31 @@ func cloneSteps(steps []Step) []Step {
 	}
 	return out
 }
+
+// Overrides are what a run may change of a Spec: the platforms, more stages
+// to scan, or no scanning at all.
+type Overrides struct {
+	Platforms  []string
+	ScanStages []string
+	NoScan     bool
+}
+
+// With returns a copy of s with o applied; s is not changed.
+func (s *Spec) With(o Overrides) *Spec {
+	s = s.Clone()
+	if len(o.Platforms) > 0 {
+		s.Platforms = slices.Clone(o.Platforms)
+	}
+	if o.NoScan || len(o.ScanStages) > 0 {
+		if s.Scan == nil {
+			s.Scan = &Scan{}
+		}
+		s.Scan.Skip = s.Scan.Skip || o.NoScan
+		for _, st := range o.ScanStages {
+			if !slices.Contains(s.Scan.Stages, st) {
+				s.Scan.Stages = append(s.Scan.Stages, st)
+			}
+		}
+	}
+	return s
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -230,5 +231,22 @@ func assertNoSharing(t *testing.T, path string, a, b reflect.Value) {
 		for i := range a.NumField() {
 			assertNoSharing(t, path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i))
 		}
+	}
+}
+
+func TestWithOverrides(t *testing.T) {
+	s := &Spec{Name: "app", Platforms: []string{"linux/amd64"}, Scan: &Scan{Stages: []string{"build"}}}
+	got := s.With(Overrides{Platforms: []string{"linux/arm64"}, ScanStages: []string{"build", "test"}})
+	if strings.Join(got.Platforms, ",") != "linux/arm64" || strings.Join(got.Scan.Stages, ",") != "build,test" || got.Scan.Skip {
+		t.Errorf("With: %+v %+v", got.Platforms, got.Scan)
+	}
+	if s.Platforms[0] != "linux/amd64" || len(s.Scan.Stages) != 1 {
+		t.Errorf("With changed the original: %+v %+v", s.Platforms, s.Scan)
+	}
+	if off := (&Spec{Name: "app"}).With(Overrides{NoScan: true}); off.Scan == nil || !off.Scan.Skip {
+		t.Errorf("NoScan: %+v", off.Scan)
+	}
+	if same := s.With(Overrides{}); same == s || strings.Join(same.Platforms, ",") != "linux/amd64" {
+		t.Error("With without overrides must return an unchanged copy")
 	}
 }
