@@ -72,7 +72,7 @@ func Generate(ctx context.Context, c *dagger.Client, g *plan.Graph, src *dagger.
 	}
 	gen := &generator{c: c, graph: g, src: src, bases: bases, opts: opts, stages: map[stageKey]*dagger.Container{}}
 	for _, st := range g.Stages {
-		for _, p := range gen.platformsOf(st) {
+		for _, p := range gen.graph.PlatformsOf(st, gen.opts.BuildPlatform) {
 			if err := gen.stage(st, p); err != nil {
 				return nil, err
 			}
@@ -109,18 +109,8 @@ type generator struct {
 	stages map[stageKey]*dagger.Container
 }
 
-func (gen *generator) platformsOf(st *plan.Stage) []plan.Platform {
-	if st.PerPlatform {
-		return gen.graph.Platforms
-	}
-	return []plan.Platform{gen.opts.BuildPlatform}
-}
-
 func (gen *generator) key(st *plan.Stage, p plan.Platform) stageKey {
-	if !st.PerPlatform {
-		p = gen.opts.BuildPlatform
-	}
-	return stageKey{st.Name, p}
+	return stageKey{st.Name, plan.StagePlatform(st, p, gen.opts.BuildPlatform)}
 }
 
 func (gen *generator) stageContainer(name string, p plan.Platform) (*dagger.Container, error) {

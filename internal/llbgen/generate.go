@@ -74,7 +74,7 @@ func Generate(g *plan.Graph, bases Bases, opts Options) (*Program, error) {
 	gen := &generator{graph: g, bases: bases, opts: opts, states: map[stageKey]llb.State{}}
 	prog := &Program{Graph: g}
 	for _, st := range g.Stages {
-		for _, p := range gen.platformsOf(st) {
+		for _, p := range gen.graph.PlatformsOf(st, gen.opts.BuildPlatform) {
 			if err := gen.stage(st, p); err != nil {
 				return nil, err
 			}
@@ -114,21 +114,10 @@ type generator struct {
 	states map[stageKey]llb.State
 }
 
-// platformsOf lists the platforms a stage is built for.
-func (gen *generator) platformsOf(st *plan.Stage) []plan.Platform {
-	if st.PerPlatform {
-		return gen.graph.Platforms
-	}
-	return []plan.Platform{gen.opts.BuildPlatform}
-}
-
 // key finds the state of a stage for platform p: per-platform stages have
 // one per target; the others one for the build platform.
 func (gen *generator) key(st *plan.Stage, p plan.Platform) stageKey {
-	if !st.PerPlatform {
-		p = gen.opts.BuildPlatform
-	}
-	return stageKey{st.Name, p}
+	return stageKey{st.Name, plan.StagePlatform(st, p, gen.opts.BuildPlatform)}
 }
 
 func (gen *generator) stageState(name string, p plan.Platform) (llb.State, error) {

@@ -303,3 +303,22 @@ func Expand(v string, vars map[string]string) string {
 	}
 	return v
 }
+
+// PlatformsOf lists the platforms a stage is built for: every target
+// platform for per-platform stages (cross-compiling builds), else the build
+// platform only.
+func (g *Graph) PlatformsOf(st *Stage, build Platform) []Platform {
+	if st.PerPlatform {
+		return g.Platforms
+	}
+	return []Platform{build}
+}
+
+// StagePlatform is the platform whose build of st serves target p: p itself
+// for per-platform stages, else the build platform.
+func StagePlatform(st *Stage, p, build Platform) Platform {
+	if st.PerPlatform {
+		return p
+	}
+	return build
+}
