@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"dagger.io/dagger"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/openvex/go-vex/pkg/vex"
 
 	"github.com/distill-dev/distill/internal/catalog"
@@ -61,8 +63,20 @@ func Pipeline(ctx context.Context, c *dagger.Client, s *spec.Spec, src *dagger.D
 	}
 	source := src
 	if g.Source.Local != nil {
-		source = src.Directory(g.Source.Local.Path).
-			Filter(dagger.DirectoryFilterOpts{Exclude: g.Source.Local.Exclude})
+		dir := src.Directory(g.Source.Local.Path)
+		// .dockerignore applies as with distill build.
+		if ok, _ := dir.Exists(ctx, ".dockerignore"); ok {
+			dt, err := dir.File(".dockerignore").Contents(ctx)
+			if err != nil {
+				return nil, err
+			}
+			ignore, err := ignorefile.ReadAll(strings.NewReader(dt))
+			if err != nil {
+				return nil, fmt.Errorf(".dockerignore: %w", err)
+			}
+			g.Source.Local.Exclude = append(g.Source.Local.Exclude, ignore...)
+		}
+		source = dir.Filter(dagger.DirectoryFilterOpts{Exclude: g.Source.Local.Exclude})
 	} else if g.Source.Git != nil {
 		source = c.Git(g.Source.Git.URL).Ref(g.Source.Git.Ref).Tree()
 	}
