@@ -23,7 +23,8 @@ export DAGGER_VERSION
 BIN           := $(CURDIR)/bin
 DISTILL       := $(BIN)/distill
 APT_PACKAGES  := runc dnsmasq-base iptables containernetworking-plugins
-TEST_TOOLS    := buildkit trivy cosign buildx dagger
+RUN_TOOLS     := buildkit trivy
+TEST_TOOLS    := $(RUN_TOOLS) cosign buildx dagger
 GO_TEST_FLAGS ?=
 
 FRONTEND_REPO ?= 127.0.0.1:5000/distill
@@ -31,7 +32,7 @@ FRONTEND_KEY  ?= $(CACHE_HOME)/distill/frontend/cosign.key
 # make dagger-engine's own state (cache, socket); the tests' engine lives in .test-state
 DAGGER_ENGINE_STATE ?= $(CACHE_HOME)/distill/dagger-engine
 
-.PHONY: help setup apt tools build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
+.PHONY: help setup apt tools test-tools build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,7 +45,10 @@ apt: ## install the Debian packages distill needs (runc), when missing
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
 	else echo "apt: $(APT_PACKAGES) present"; fi
 
-tools: ## build pinned tools (buildkitd, buildctl, trivy, cosign, docker-buildx, dagger) from their Go modules into $(DISTILL_TOOLS)
+tools: ## build the pinned tools distill runs with (buildkitd, buildctl, trivy) from their Go modules into $(DISTILL_TOOLS)
+	@tools/build.sh $(RUN_TOOLS)
+
+test-tools: ## also build the tools the tests use (cosign, docker-buildx, dagger)
 	@tools/build.sh $(TEST_TOOLS)
 
 build: ## build the distill CLI into ./bin (static)
@@ -65,7 +69,7 @@ frontend: build ## push the BuildKit frontend, its bases, scanner and vulnerabil
 demo: setup ## build a distroless image with a real BuildKit and show where it is
 	@examples/demo.sh
 
-test: setup ## unit tests, then integration tests against a real buildkitd and registry
+test: setup test-tools ## unit tests, then integration tests against a real buildkitd and registry
 	go test -short -count=1 $(GO_TEST_FLAGS) ./...
 	@test/services.sh run -- go test -count=1 -timeout 60m $(GO_TEST_FLAGS) ./...
 
@@ -79,7 +83,7 @@ lint: ## gofmt, go vet, version pins
 	  IFS=: read -r dir mod want <<<"$$t"; got=$$(cd tools/$$dir && go list -m -f '{{.Version}}' $$mod); \
 	  [ "$$got" = "$$want" ] || { echo "tools/$$dir/go.mod pins $$mod $$got, Makefile says $$want"; exit 1; }; done
 
-bench: setup ## benchmarks with figures (image sizes, build times) against baselines measured in the same run
+bench: setup test-tools ## benchmarks with figures (image sizes, build times) against baselines measured in the same run
 	@test/services.sh run -- go test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 60m ./test/...
 
 # eval "$(make -s dagger-engine)" points dagger and the Go SDK at it (logs go to stderr)

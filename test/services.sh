@@ -16,7 +16,7 @@
 #            _EXPERIMENTAL_DAGGER_CLI_BIN, DISTILL_DAGGER_CLI=<the dagger CLI>
 #            DO_NOT_TRACK=1 DAGGER_NO_NAG=1
 # Settings:  DISTILL_TEST_STATE          state directory (default <repo>/.test-state)
-#            DISTILL_TOOLS               where "make tools" put buildkitd, buildctl and dagger
+#            DISTILL_TOOLS               where "make tools" / "make test-tools" put buildkitd, buildctl and dagger
 #            DISTILL_TEST_REGISTRY_PORT  registry port (default 5000)
 #            DISTILL_DAGGER_NET          the Dagger engine's container network; its bridge
 #                                        is <name>0 (default distill)
@@ -115,7 +115,7 @@ dagger_check() {
     dagger_cleanup
   fi
   [ -x "$t/bin/dagger-engine" ] && [ -s "$t/go-sdk-image.digest" ] ||
-    die "the Dagger engine is not in $t: run \"make tools\" (or \"make setup\")"
+    die "the Dagger engine is not in $t: run \"make test-tools\""
   for c in runc dnsmasq iptables unshare ip ss; do
     command -v "$c" >/dev/null || die "$c not found on PATH (the Dagger engine needs it): run \"make setup\""
   done

@@ -12,7 +12,7 @@ import (
 )
 
 // Tool finds a pinned tool's binary: $DISTILL_<NAME> (upper case), then the
-// tools directory `make tools` fills ($DISTILL_TOOLS/bin, else the user
+// tools directory `make tools` and `make test-tools` fill ($DISTILL_TOOLS/bin, else the user
 // cache's distill/tools/bin), then PATH. A missing tool skips t, or fails it
 // in CI (see [Require]).
 func Tool(t testing.TB, name string) string {
