@@ -29,7 +29,7 @@ GO_TEST_FLAGS ?=
 
 FRONTEND_REPO ?= 127.0.0.1:5000/distill
 FRONTEND_KEY  ?= $(CACHE_HOME)/distill/frontend/cosign.key
-# make dagger-engine's own state (cache, socket); the tests' engine lives in .test-state
+# make dagger-engine's own state (cache, socket); the tests' engine lives in test/services.sh's state dir
 DAGGER_ENGINE_STATE ?= $(CACHE_HOME)/distill/dagger-engine
 
 .PHONY: help setup apt tools test-tools build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop

@@ -15,7 +15,9 @@
 #            _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://<state>/dagger/engine.sock
 #            _EXPERIMENTAL_DAGGER_CLI_BIN, DISTILL_DAGGER_CLI=<the dagger CLI>
 #            DO_NOT_TRACK=1 DAGGER_NO_NAG=1
-# Settings:  DISTILL_TEST_STATE          state directory (default <repo>/.test-state)
+# Settings:  DISTILL_TEST_STATE          state directory (default <cache>/distill/test-state/<checkout id>:
+#                                        outside the repository, which is the Dagger module's
+#                                        context — an engine must not snapshot its own state)
 #            DISTILL_TOOLS               where "make tools" / "make test-tools" put buildkitd, buildctl and dagger
 #            DISTILL_TEST_REGISTRY_PORT  registry port (default 5000)
 #            DISTILL_DAGGER_NET          the Dagger engine's container network; its bridge
@@ -31,7 +33,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 : "${DISTILL_TOOLS:=${XDG_CACHE_HOME:-$HOME/.cache}/distill/tools}"
-state=${DISTILL_TEST_STATE:-$repo/.test-state}
+state=${DISTILL_TEST_STATE:-${XDG_CACHE_HOME:-$HOME/.cache}/distill/test-state/$(printf %s "$repo" | sha256sum | cut -c1-12)}
 case $state in /*) ;; *) state=$PWD/$state ;; esac
 SERVICES=(buildkitd registry dagger) # started in this order, stopped in reverse
 READY_TIMEOUT=30              # seconds
