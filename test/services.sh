@@ -351,8 +351,31 @@ only() {
   SERVICES=("${keep[@]}")
 }
 
+# prune_stale removes the default state directories of checkouts that no longer exist
+# (CI's clean clones), unless a process still runs from one: their caches are gigabytes.
+prune_stale() {
+  [ -z "${DISTILL_TEST_STATE:-}" ] || return 0
+  local d owner pidf pid busy
+  for d in "$(dirname "$state")"/*/; do
+    d=${d%/}
+    [ "$d" != "$state" ] && [ -f "$d/checkout" ] || continue
+    owner=$(cat "$d/checkout")
+    [ ! -d "$owner" ] || continue
+    busy=0
+    for pidf in "$d"/*/*.pid; do
+      [ -f "$pidf" ] && pid=$(cat "$pidf") && [ -n "$pid" ] && alive "$pid" && busy=1
+    done
+    [ $busy = 0 ] || continue
+    log "removing the test state of $owner (gone): $d"
+    rm -rf "$d"
+  done
+}
+
 cmd_up() {
   local s
+  mkdir -p "$state"
+  printf '%s\n' "$repo" >"$state/checkout"
+  prune_stale
   for s in "${SERVICES[@]}"; do running "$s" || "${s}_check"; done
   for s in "${SERVICES[@]}"; do
     if running "$s"; then
