@@ -1,9 +1,10 @@
 package scan
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/distill-dev/distill/internal/canonical"
 )
 
 // JSON encodes the report: indented, every object's keys sorted, no HTML
@@ -28,35 +29,11 @@ func (r *Report) JSON() ([]byte, error) {
 		p.Failing = []Finding{}
 		c.Policy = &p
 	}
-	out, err := sortedJSON(&c)
+	out, err := canonical.JSON(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s report: %w", r.Stage, err)
 	}
 	return out, nil
-}
-
-// sortedJSON encodes v with the keys of every object sorted: it encodes v,
-// decodes the result into maps (numbers kept as written) and encodes those,
-// which encoding/json writes in key order.
-func sortedJSON(v any) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(tree); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // ParseReport reads a report written by [Report.JSON].
