@@ -32,7 +32,7 @@ FRONTEND_KEY  ?= $(CACHE_HOME)/distill/frontend/cosign.key
 # make dagger-engine's own state (cache, socket); the tests' engine lives in test/services.sh's state dir
 DAGGER_ENGINE_STATE ?= $(CACHE_HOME)/distill/dagger-engine
 
-.PHONY: help setup apt tools test-tools build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
+.PHONY: help setup apt tools test-tools schemas build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ tools: ## build the pinned tools distill runs with (buildkitd, buildctl, trivy) 
 
 test-tools: ## also build the tools the tests use (cosign, docker-buildx, dagger)
 	@tools/build.sh $(TEST_TOOLS)
+
+schemas: ## download the official JSON schemas the tests validate against (tools/schemas) into the Go module cache
+	@cd tools/schemas && go mod download github.com/CycloneDX/sbom-utility
 
 build: ## build the distill CLI into ./bin (static)
 	@mkdir -p $(BIN)
@@ -69,11 +72,11 @@ frontend: build ## push the BuildKit frontend, its bases, scanner and vulnerabil
 demo: setup ## build a distroless image with a real BuildKit and show where it is
 	@examples/demo.sh
 
-test: setup test-tools ## unit tests, then integration tests against a real buildkitd and registry
+test: setup test-tools schemas ## unit tests, then integration tests against a real buildkitd and registry
 	go test -short -count=1 $(GO_TEST_FLAGS) ./...
 	@test/services.sh run -- go test -count=1 -timeout 60m $(GO_TEST_FLAGS) ./...
 
-test-unit: ## unit tests only: no network, no daemon
+test-unit: schemas ## unit tests only: no daemon (network only to fill the Go module cache)
 	go test -short $(GO_TEST_FLAGS) ./...
 
 lint: ## gofmt, go vet, version pins

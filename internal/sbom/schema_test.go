@@ -15,16 +15,25 @@ import (
 // moduleDir is where the go command keeps a module of distill's build list.
 func moduleDir(t *testing.T, module string) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-json", module).Output()
+	return moduleDirIn(t, ".", module)
+}
+
+// moduleDirIn is where the go command keeps a module of the build list of the
+// module in dir.
+func moduleDirIn(t *testing.T, dir, module string) string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-json", module)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list -m %s: %v", module, err)
+		t.Fatalf("go list -m %s (in %s): %v", module, dir, err)
 	}
 	var m struct{ Dir string }
 	if err := json.Unmarshal(out, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Dir == "" {
-		t.Fatalf("go list -m %s: module not downloaded (run go mod download)", module)
+		t.Fatalf("go list -m %s (in %s): module not downloaded (run go mod download there)", module, dir)
 	}
 	return m.Dir
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -148,43 +149,72 @@ func TestSPDXIsValid(t *testing.T) {
 	}
 }
 
-// TestSPDXOfficialSchema validates against the official SPDX 2.3 JSON schema
-// (schemas/spdx-schema.json of the spdx-spec repository at tag v2.3, $id
-// http://spdx.org/rdf/terms/2.3). No Go module or npm package that this
-// project's machines can reach ships it, so the test runs only when
-// DISTILL_SPDX23_SCHEMA names a local copy.
+// TestSPDXOfficialSchema validates distill's SPDX against the official SPDX
+// 2.3 JSON schemas ($id http://spdx.org/rdf/terms/2.3): the v2.3 release's and
+// the v2.3.1 revision's, as the spdx-spec repository publishes them. They are
+// read from the sbom-utility module that tools/schemas pins (go.sum-verified);
+// `make test` downloads it.
 func TestSPDXOfficialSchema(t *testing.T) {
-	path := os.Getenv("DISTILL_SPDX23_SCHEMA")
-	if path == "" {
-		t.Skip("DISTILL_SPDX23_SCHEMA is not set: no reachable source ships the SPDX 2.3 JSON schema")
+	dir := filepath.Join(moduleDirIn(t, "../../tools/schemas", "github.com/CycloneDX/sbom-utility"), "resources", "schema", "spdx")
+	documents := map[string][]byte{
+		"distill's SPDX of trivy's scan": normaliseSPDX(t, readTestdata(t, "trivy.spdx.json"), testOptions(t)),
+		"go-app.runtime.spdx.json":       readTestdata(t, "go-app.runtime.spdx.json"),
 	}
+	for _, version := range []string{"2.3", "2.3.1"} {
+		sch := spdxSchema(t, filepath.Join(dir, version, "spdx-schema.json"))
+		for name, dt := range documents {
+			if err := sch.Validate(jsonInstance(t, dt)); err != nil {
+				t.Errorf("%s is not valid against the SPDX %s schema: %v", name, version, err)
+			}
+		}
+		// The schema does reject what SPDX 2.3 forbids.
+		out := documents["go-app.runtime.spdx.json"]
+		for what, bad := range map[string][]byte{
+			"a relationship type SPDX 2.3 does not have": bytes.Replace(out, []byte(`"relationshipType": "CONTAINS"`), []byte(`"relationshipType": "HOLDS"`), 1),
+			"a field SPDX 2.3 does not have":             bytes.Replace(out, []byte(`"creationInfo": {`), []byte(`"creationInfo": {"createdBy": "x", `), 1),
+			"a package without its downloadLocation":     bytes.Replace(out, []byte(`"downloadLocation": "NONE",`), nil, 1),
+		} {
+			if bytes.Equal(bad, out) {
+				t.Fatalf("%s: the replacement did not apply", what)
+			}
+			if err := sch.Validate(jsonInstance(t, bad)); err == nil {
+				t.Errorf("SPDX %s schema: %s passed", version, what)
+			}
+		}
+	}
+}
+
+// spdxSchema compiles an SPDX JSON schema file, with format assertions on.
+func spdxSchema(t *testing.T, path string) *jsonschema.Schema {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	schemaDoc, err := jsonschema.UnmarshalJSON(f)
+	doc, err := jsonschema.UnmarshalJSON(f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	const id = "http://spdx.org/rdf/terms/2.3"
-	if err := c.AddResource(id, schemaDoc); err != nil {
+	if err := c.AddResource(path, doc); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := c.Compile(id)
+	sch, err := c.Compile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := normaliseSPDX(t, readTestdata(t, "trivy.spdx.json"), testOptions(t))
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	return sch
+}
+
+func jsonInstance(t *testing.T, dt []byte) any {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(dt))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sch.Validate(doc); err != nil {
-		t.Fatalf("distill's SPDX is not valid SPDX 2.3: %v", err)
-	}
+	return v
 }
 
 func decodeSPDXForTest(t *testing.T, dt []byte) *v2_3.Document {
