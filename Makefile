@@ -23,6 +23,7 @@ export DAGGER_VERSION
 BIN           := $(CURDIR)/bin
 DISTILL       := $(BIN)/distill
 APT_PACKAGES  := runc dnsmasq-base iptables containernetworking-plugins
+TEST_APT_PACKAGES := debootstrap
 RUN_TOOLS     := buildkit trivy
 TEST_TOOLS    := $(RUN_TOOLS) cosign buildx dagger
 GO_TEST_FLAGS ?=
@@ -32,18 +33,26 @@ FRONTEND_KEY  ?= $(CACHE_HOME)/distill/frontend/cosign.key
 # make dagger-engine's own state (cache, socket); the tests' engine lives in test/services.sh's state dir
 DAGGER_ENGINE_STATE ?= $(CACHE_HOME)/distill/dagger-engine
 
-.PHONY: help setup apt tools test-tools schemas build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
+.PHONY: help setup apt test-apt tools test-tools schemas build frontend demo test test-unit test-integration lint bench clean dagger-engine dagger-engine-stop
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-apt: ## install the Debian packages distill needs (runc), when missing
-	@missing=(); for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing+=($$p); done; \
-	if [ $${#missing[@]} -gt 0 ]; then \
-	  echo "apt: installing $${missing[*]}"; \
-	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
-	else echo "apt: $(APT_PACKAGES) present"; fi
+# apt-install PACKAGES: apt-get install those of PACKAGES that are missing
+define apt-install
+missing=(); for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing+=($$p); done; \
+if [ $${#missing[@]} -gt 0 ]; then \
+  echo "apt: installing $${missing[*]}"; \
+  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $${missing[@]} >/dev/null; \
+else echo "apt: $(1) present"; fi
+endef
+
+apt: ## install the Debian packages distill needs (runc; iptables, dnsmasq and CNI plugins for the Dagger engine), when missing
+	@$(call apt-install,$(APT_PACKAGES))
+
+test-apt: ## install the Debian packages only the tests use (debootstrap, for test/fresh-machine.sh), when missing
+	@$(call apt-install,$(TEST_APT_PACKAGES))
 
 tools: ## build the pinned tools distill runs with (buildkitd, buildctl, trivy) from their Go modules into $(DISTILL_TOOLS)
 	@tools/build.sh $(RUN_TOOLS)
@@ -72,7 +81,7 @@ frontend: build ## push the BuildKit frontend, its bases, scanner and vulnerabil
 demo: setup ## build a distroless image with a real BuildKit and show where it is
 	@examples/demo.sh
 
-test: setup test-tools schemas ## unit tests, then integration tests against a real buildkitd and registry
+test: setup test-apt test-tools schemas ## unit tests, then integration tests against a real buildkitd and registry
 	go test -short -count=1 $(GO_TEST_FLAGS) ./...
 	@test/services.sh run -- go test -count=1 -timeout 60m $(GO_TEST_FLAGS) ./...
 

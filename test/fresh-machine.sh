@@ -44,11 +44,12 @@ mirror() {
   for f in /etc/apt/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
     awk -v s="$suite" '
-      /^[[:space:]]*$/ { if (uri != "" && suites ~ ("(^| )" s "( |$)")) { print uri; exit } uri = ""; suites = ""; next }
+      function found() { return uri != "" && suites ~ ("(^| )" s "( |$)") }
+      /^[[:space:]]*$/ { if (found()) { print uri; uri = "" } uri = ""; suites = ""; next }
       /^URIs:/ { uri = $2 } /^Suites:/ { $1 = ""; suites = $0 }
-      END { if (uri != "" && suites ~ ("(^| )" s "( |$)")) print uri }' "$f"
+      END { if (found()) print uri }' "$f"
   done
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
     awk -v s="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++; if ($(i+1) == s) print $i }'
 }
 url=$(mirror | head -1)
@@ -73,6 +74,7 @@ root=$dir/rootfs
 rm -rf "$root"
 mkdir -p "$root"
 tar -C "$root" --numeric-owner -xf "$tarball"
+chmod 755 "$root" # the tarball's "." is debootstrap's mktemp directory (0700)
 
 # This machine's configuration: apt sources, resolver, CA bundle, Go.
 rm -f "$root/etc/apt/sources.list"
@@ -96,7 +98,9 @@ fi
 run() {
   local log=$1; shift
   local start=$SECONDS rc=0
+  # The root is a mount point of its own, as on a machine: runc makes / a slave mount.
   unshare --mount --pid --fork --propagation private -- bash -euc "
+    mount --bind $root $root
     mount -t proc proc $root/proc
     mount --rbind /sys $root/sys
     mount --rbind /dev $root/dev
