@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/distill-dev/distill/internal/sbom"
 	"github.com/distill-dev/distill/internal/scan"
@@ -161,6 +165,7 @@ func TestVulnerableDependencyGate(t *testing.T) {
 		ids = append(ids, f.ID)
 	}
 	t.Logf("failing: %v", err)
+	gateStopsEverything(t, b, dir, ids)
 
 	// OpenVEX: not_affected for each finding.
 	vexDoc := map[string]any{
@@ -201,6 +206,51 @@ func TestVulnerableDependencyGate(t *testing.T) {
 	err = build()
 	if !errors.As(err, &ge) || len(ge.Failing) != len(ids) {
 		t.Fatalf("with expired ignores the gate must fail again: %v", err)
+	}
+}
+
+// gateStopsEverything runs `distill build` of project dir, whose runtime fails the
+// gate on ids, asking for every output, a push, signatures and attestations: the
+// command fails naming each ID, and nothing is written, pushed or signed.
+func gateStopsEverything(t *testing.T, b *basesFixture, dir string, ids []string) {
+	t.Helper()
+	reg := harness.Registry(t)
+	work := t.TempDir()
+	t.Setenv("DISTILL_SIGN_PASSWORD", "gate-test")
+	prefix := filepath.Join(work, "cosign")
+	if log, err := runDistill(t, b, "sign", "keygen", "--output-key-prefix", prefix); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, log)
+	}
+	repo := fmt.Sprintf("%s/distill-test/gated-%d", reg, time.Now().UnixNano())
+	outputs := map[string]string{
+		"oci":    filepath.Join(work, "layout"),
+		"docker": filepath.Join(work, "image.tar"),
+		"tar":    filepath.Join(work, "image.oci.tar"),
+	}
+	args := []string{"build", dir, "--progress", "plain", "--lock", b.lock,
+		"--push", repo + ":v1", "--sign", "--key", prefix + ".key", "--no-tlog"}
+	for kind, path := range outputs {
+		args = append(args, "--output", kind+":"+path)
+	}
+	log, err := runDistill(t, b, args...)
+	if err == nil {
+		t.Fatalf("distill build passed a failing gate:\n%s", log)
+	}
+	mustContain(t, "distill build output", log, append([]string{"runtime"}, ids...)...)
+	for kind, path := range outputs {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("the gate failed but the %s output %s was written (%v)", kind, path, err)
+		}
+	}
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(r); err == nil && len(tags) > 0 {
+		t.Errorf("the gate failed but %s has tags %v (an image, a signature or an attestation was pushed)", repo, tags)
+	}
+	if strings.Contains(log, "signing ") || strings.Contains(log, "pushed ") {
+		t.Errorf("the gate failed but distill went on to sign or push:\n%s", log)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/distill-dev/distill/test/harness"
 )
 
 // TestRealMirrorBookworm indexes bookworm amd64 on the mirror named by the
@@ -27,7 +29,7 @@ func TestRealMirrorBookworm(t *testing.T) {
 	}
 	m, err := ResolveMirrors("bookworm", "", "", os.Getenv, sources)
 	if err != nil {
-		t.Skipf("no Debian mirror configured on this machine: %v", err)
+		harness.Require(t, "a Debian mirror (apt sources or DISTILL_DEBIAN_MIRROR)", err)
 	}
 	t.Logf("mirrors: %+v", m)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

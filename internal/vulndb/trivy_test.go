@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	ggcrtypes "github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/distill-dev/distill/test/harness"
 )
 
 // These tests use the network through the go command (golang.org/x/vulndb, a Go
@@ -32,9 +34,7 @@ func needTrivy(t *testing.T) string {
 		t.Skip("needs trivy and the go command's module downloads: skipped under -short")
 	}
 	trivy, err := FindTrivy()
-	if err != nil {
-		t.Skip(err)
-	}
+	harness.Require(t, "trivy (make tools)", err)
 	return trivy
 }
 
