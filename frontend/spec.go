@@ -85,9 +85,12 @@ func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *
 		BuildPlatform: buildPlatform, Args: buildArgs(ctx, c, g, bc.BuildArgs), Epoch: o.epoch,
 		Source: o.vcsSource, Revision: o.vcsRevision, LocalOpts: localOpts,
 	}
+	if target != solver.TargetRuntime {
+		g.Scans = nil // the build and test targets assemble no runtime: nothing ships, nothing to scan
+	}
 	var scans *scanrun.Collector
 	var env *scanEnv
-	if len(g.Scans) > 0 && target == solver.TargetRuntime {
+	if len(g.Scans) > 0 {
 		if env, err = newScanEnv(ctx, c, cat, o); err != nil {
 			return nil, err
 		}

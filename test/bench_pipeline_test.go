@@ -69,7 +69,7 @@ func BenchmarkGoApp(b *testing.B) {
 	}
 
 	epoch := time.Unix(1700000000, 0)
-	var binSize int64
+	var binSize, unpacked int64
 	distill := measure("distill", func(e *engine.Engine, dir string) (int64, error) {
 		res, err := goAppPipeline().Build(ctx,
 			pipeline.Dir(dir), pipeline.BuildKit(e.Addr()), pipeline.SourceDateEpoch(epoch),
@@ -78,7 +78,8 @@ func BenchmarkGoApp(b *testing.B) {
 		if err != nil {
 			return 0, err
 		}
-		binSize = imageFiles(b, res.Layout)["app/go-app"].Size
+		files := imageFiles(b, res.Layout)
+		binSize, unpacked = files["app/go-app"].Size, unpackedSize(files)
 		return res.Images[0].Size, nil
 	})
 	dockerfile := measure("Dockerfile", func(e *engine.Engine, dir string) (int64, error) {
@@ -93,16 +94,17 @@ func BenchmarkGoApp(b *testing.B) {
 	}
 	report("distill", distill)
 	report("Dockerfile (baseline)", dockerfile)
-	fmt.Printf("  runtime %.2f MiB compressed, binary %.2f MiB: goal runtime ≤ binary + 2.5 MiB (%.2f MiB) met: %v\n\n",
-		float64(distill.size)/(1<<20), float64(binSize)/(1<<20), float64(binSize)/(1<<20)+2.5, distill.size <= binSize+5<<19)
+	fmt.Printf("  runtime %.2f MiB unpacked (%.2f MiB compressed), binary %.2f MiB: goal runtime ≤ binary + 2.5 MiB (%.2f MiB) met: %v\n\n",
+		float64(unpacked)/(1<<20), float64(distill.size)/(1<<20), float64(binSize)/(1<<20), float64(binSize)/(1<<20)+2.5, unpacked <= binSize+5<<19)
 	b.ReportMetric(distill.cold.Seconds(), "s-cold")
 	b.ReportMetric(distill.noop.Seconds(), "s-noop")
 	b.ReportMetric(distill.change.Seconds(), "s-change")
 	b.ReportMetric(dockerfile.cold.Seconds(), "s-cold-dockerfile")
 	b.ReportMetric(dockerfile.change.Seconds(), "s-change-dockerfile")
 	b.ReportMetric(float64(distill.size)/(1<<20), "MiB-runtime")
-	if distill.size > binSize+5<<19 {
-		b.Errorf("runtime %d bytes > binary %d bytes + 2.5 MiB", distill.size, binSize)
+	b.ReportMetric(float64(unpacked)/(1<<20), "MiB-runtime-unpacked")
+	if unpacked > binSize+5<<19 {
+		b.Errorf("runtime %d bytes unpacked > binary %d bytes + 2.5 MiB", unpacked, binSize)
 	}
 }
 

@@ -323,6 +323,23 @@ func TestFrontendSpecMatchesCLI(t *testing.T) {
 			t.Errorf("scan=off still attached %v", keysOf(x.attestations))
 		}
 	})
+
+	t.Run("target build", func(t *testing.T) {
+		dest := t.TempDir()
+		log, err := buildctl(t, "", "--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir,
+			"--opt", "filename=distill.yaml", "--opt", "target=build", "--output", "type=local,dest="+dest)
+		if err != nil {
+			t.Fatalf("--opt target=build: %v", err)
+		}
+		for _, f := range []string{"usr/local/go/bin/go", "src/go.mod"} {
+			if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+				t.Errorf("--opt target=build: the build stage lacks %s: %v", f, err)
+			}
+		}
+		if strings.Contains(log, "[scan ") || strings.Contains(log, "[test]") {
+			t.Errorf("--opt target=build ran tests or scans:\n%s", lastLines(log, 40))
+		}
+	})
 }
 
 // imageConfig is the environment of a platform image in an export.

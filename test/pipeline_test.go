@@ -125,11 +125,23 @@ func TestGoAppImageShipsNoShellOrToolchain(t *testing.T) {
 	if !bin.ModTime.Equal(res.Epoch) {
 		t.Errorf("app/go-app mtime %v, want SOURCE_DATE_EPOCH %v", bin.ModTime, res.Epoch)
 	}
-	size, binSize := res.Images[0].Size, bin.Size
-	t.Logf("runtime %d bytes compressed, binary %d bytes", size, binSize)
-	if size > binSize+5<<19 {
-		t.Errorf("runtime (%d) larger than the binary (%d) + 2.5 MiB", size, binSize)
+	size, unpacked, binSize := res.Images[0].Size, unpackedSize(files), bin.Size
+	t.Logf("runtime %d bytes compressed, %d unpacked; binary %d bytes", size, unpacked, binSize)
+	if unpacked > binSize+5<<19 {
+		t.Errorf("runtime unpacked (%d) larger than the binary (%d) + 2.5 MiB", unpacked, binSize)
 	}
+}
+
+// unpackedSize is the bytes of an image's regular files: what it takes on disk
+// once unpacked, the measure to hold against the size of the binary it ships.
+func unpackedSize(files map[string]*tar.Header) int64 {
+	var n int64
+	for _, h := range files {
+		if h.Typeflag == tar.TypeReg {
+			n += h.Size
+		}
+	}
+	return n
 }
 
 // TestFailingTestStopsThePipeline: a failing test fails distill build with the
@@ -146,6 +158,40 @@ func TestFailingTestStopsThePipeline(t *testing.T) {
 	mustContain(t, "distill build output", log, "test stage failed", "TestDeliberatelyFails", "--- FAIL")
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Fatalf("%s was written although the tests failed (%v)", out, err)
+	}
+}
+
+// TestTargets: --target build exports the build stage and runs no test (the
+// failing example builds); --target test runs the tests and exports nothing.
+func TestTargets(t *testing.T) {
+	b := buildBases(t)
+	harness.Engine(t)
+	layout := filepath.Join(t.TempDir(), "build-stage")
+	log, err := runDistill(t, b, "build", "examples/go-app-failing", "--target", "build", "--progress", "plain", "--lock", b.lock, "--output", "oci:"+layout)
+	if err != nil {
+		t.Fatalf("--target build of a project whose tests fail: %v\n%s", err, log)
+	}
+	if strings.Contains(log, "TestDeliberatelyFails") || strings.Contains(log, "[test]") {
+		t.Errorf("--target build ran the tests:\n%s", log)
+	}
+	files := imageFiles(t, layout)
+	for _, want := range []string{"usr/local/go/bin/go", "src/main_test.go"} {
+		if _, ok := files[want]; !ok {
+			t.Errorf("the build stage's image lacks %s", want)
+		}
+	}
+
+	never := filepath.Join(t.TempDir(), "never")
+	log, err = runDistill(t, b, "build", "examples/go-app", "--target", "test", "--progress", "plain", "--lock", b.lock, "--output", "oci:"+never)
+	if err != nil {
+		t.Fatalf("--target test: %v\n%s", err, log)
+	}
+	mustContain(t, "--target test output", log, "[test]")
+	if strings.Contains(log, "[runtime") {
+		t.Errorf("--target test assembled the runtime:\n%s", log)
+	}
+	if _, err := os.Stat(never); !os.IsNotExist(err) {
+		t.Errorf("--target test wrote %s (%v)", never, err)
 	}
 }
 

@@ -302,6 +302,46 @@ func TestScanRunsInParallelWithTests(t *testing.T) {
 	if len(md5sums) < 4 {
 		t.Fatalf("only %d packages with file lists in the image", len(md5sums))
 	}
+	reportsNameScannerAndDB(t, reports, res)
+}
+
+// reportsNameScannerAndDB: every report of a live build records the pinned
+// trivy's version and the database's source and date — the report, SARIF and
+// the markdown summary alike.
+func reportsNameScannerAndDB(t *testing.T, dir string, res *pipeline.Result) {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/aquasecurity/trivy")
+	cmd.Dir = filepath.Join(harness.RepoRoot(t), "tools", "trivy")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+	if len(res.Scans) == 0 {
+		t.Fatal("no scans in the result")
+	}
+	for _, sc := range res.Scans {
+		r := sc.Report
+		if r.Scanner.Name != "trivy" || strings.TrimPrefix(r.Scanner.Version, "v") != version || !strings.HasPrefix(r.Scanner.Image, "distill/trivy@sha256:") {
+			t.Errorf("%s report: scanner %+v, want trivy %s from a distill/trivy image", sc.Label, r.Scanner, version)
+		}
+		if r.DB.Source == "" || r.DB.UpdatedAt.IsZero() {
+			t.Errorf("%s report: database %+v lacks its source or date", sc.Label, r.DB)
+		}
+		date := r.DB.UpdatedAt.UTC().Format(time.DateOnly)
+		for _, file := range []string{sc.Label + ".vulns.json", sc.Label + ".sarif", "summary.md"} {
+			dt, err := os.ReadFile(filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(dt), version) {
+				t.Errorf("%s does not name trivy %s", file, version)
+			}
+			if !strings.Contains(string(dt), date) {
+				t.Errorf("%s does not date the database (%s)", file, date)
+			}
+		}
+	}
 }
 
 type runnerStage struct{ start, end time.Time }

@@ -295,7 +295,7 @@ func TestPythonPreset(t *testing.T) {
 	assertEqual(t, "deps env", deps.Env, []KV{{"PIP_NO_INPUT", "1"}})
 	assertEqual(t, "deps copy", deps.Ops[0].Copy, &Copy{Src: ".", Dest: "/src/", Include: []string{"requirements.txt"}})
 	install := deps.Ops[1].Exec
-	if install.Fetch != FetchPip || !strings.HasPrefix(install.Args[2], "python3 -m venv /opt/venv && if [ -f requirements.txt ]; then /opt/venv/bin/pip install") {
+	if install.Fetch != FetchPip || !strings.HasPrefix(install.Args[2], "python3 -m venv --without-pip /opt/venv && if [ -f requirements.txt ]; then python3 -m pip --python /opt/venv/bin/python install") {
 		t.Errorf("install exec: %s", dump(install))
 	}
 	assertEqual(t, "pip cache", install.Caches, []CacheMount{{Target: "/root/.cache/pip", ID: "distill-pip", Sharing: "locked"}})

@@ -8,15 +8,18 @@ import (
 const pipCacheID = "distill-pip"
 
 // pythonPreset: deps (a virtual environment in /opt/venv with the
-// requirements, pip cache mount) → src → build (user steps) → test (pytest
+// requirements and without pip, pip cache mount) → src → build (user steps) → test (pytest
 // when installed, else unittest discovery). The runtime gets the environment
 // at the same path, so its interpreter link points at the runtime's python3.
 func (c *compiler) pythonPreset() {
 	p := c.spec.Build.Python
 	b := c.spec.Build
 	req := p.Requirements
-	install := "python3 -m venv " + VenvDir +
-		" && if [ -f " + shellQuote(req) + " ]; then " + VenvDir + "/bin/pip install --disable-pip-version-check -r " + shellQuote(req) + "; fi"
+	// The environment gets no pip (nor the setuptools ensurepip brings): the
+	// builder's pip installs into it, so the runtime ships the requirements
+	// and no package manager.
+	install := "python3 -m venv --without-pip " + VenvDir +
+		" && if [ -f " + shellQuote(req) + " ]; then python3 -m pip --python " + VenvDir + "/bin/python install --disable-pip-version-check -r " + shellQuote(req) + "; fi"
 	deps := c.add(&Stage{
 		Name: "deps", Role: RolePrepare, Base: c.builder(),
 		Env: []KV{{"PIP_NO_INPUT", "1"}},

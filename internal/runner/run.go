@@ -218,8 +218,11 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	}
 	trace := engine.NewTrace()
 	genOpts := llbgen.Options{BuildPlatform: buildPlatform, Args: opts.Args, Epoch: epoch, Source: git.Remote, Revision: git.Revision}
+	if opts.Target != solver.TargetRuntime {
+		g.Scans = nil // the build and test targets assemble no runtime: nothing ships, nothing to scan
+	}
 	var sc *scans
-	if len(g.Scans) > 0 && opts.Target == solver.TargetRuntime {
+	if len(g.Scans) > 0 {
 		if sc, err = prepareScans(ctx, opts, svc, g, dir, epoch, resolved, &genOpts, &solveOpt); err != nil {
 			return nil, err
 		}
