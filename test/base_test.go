@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/log"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
@@ -405,4 +406,42 @@ func buildVulnDB(dir string) error {
 	}
 	_, err = vulndb.BuildFromGoVulnDB(ctx, osv, dir)
 	return err
+}
+
+// TestBaseBuildCLI: `distill base build` writes the image the API assembles —
+// the same digest from the same lockfile — as an OCI layout and a docker tar.
+func TestBaseBuildCLI(t *testing.T) {
+	b := buildBases(t)
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "distill.lock")
+	dt, err := os.ReadFile(b.lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lock, dt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	layout, docker := filepath.Join(dir, "static"), filepath.Join(dir, "static.tar")
+	for _, out := range []string{"oci:" + layout, "docker:" + docker} {
+		if log, err := runDistill(t, b, "base", "build", "static", "--lock", lock, "--locked", "--output", out); err != nil {
+			t.Fatalf("distill base build static --output %s: %v\n%s", out, err, log)
+		}
+	}
+	want := digestOf(t, b.results["static"].Image)
+	if got := digestOf(t, layoutImage(t, layout)); got != want {
+		t.Errorf("distill base build: %s, the API: %s", got, want)
+	}
+	img, err := tarball.ImageFromPath(docker, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// docker tars carry the image's config and layers (docker load recomputes the manifest).
+	gotCfg, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCfg, _ := b.results["static"].Image.ConfigName()
+	if gotCfg != wantCfg {
+		t.Errorf("distill base build --output docker: config %s, the API's %s", gotCfg, wantCfg)
+	}
 }

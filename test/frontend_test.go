@@ -324,22 +324,24 @@ func TestFrontendSpecMatchesCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("target build", func(t *testing.T) {
-		dest := t.TempDir()
-		log, err := buildctl(t, "", "--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir,
-			"--opt", "filename=distill.yaml", "--opt", "target=build", "--output", "type=local,dest="+dest)
-		if err != nil {
-			t.Fatalf("--opt target=build: %v", err)
-		}
-		for _, f := range []string{"usr/local/go/bin/go", "src/go.mod"} {
-			if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
-				t.Errorf("--opt target=build: the build stage lacks %s: %v", f, err)
+	// --opt target=build|test: the frontend builds up to that stage and no
+	// further — no runtime, so no scan (what they contain: TestTargets).
+	for _, tc := range []struct{ target, want, unwanted string }{
+		{"build", "[build]", "[test]"},
+		{"test", "[test]", "[runtime"},
+	} {
+		t.Run("target "+tc.target, func(t *testing.T) {
+			log, err := buildctl(t, "", "--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir,
+				"--opt", "filename=distill.yaml", "--opt", "target="+tc.target)
+			if err != nil {
+				t.Fatalf("--opt target=%s: %v", tc.target, err)
 			}
-		}
-		if strings.Contains(log, "[scan ") || strings.Contains(log, "[test]") {
-			t.Errorf("--opt target=build ran tests or scans:\n%s", lastLines(log, 40))
-		}
-	})
+			mustContain(t, "--opt target="+tc.target, log, tc.want)
+			if strings.Contains(log, "[scan ") || strings.Contains(log, tc.unwanted) {
+				t.Errorf("--opt target=%s went past its stage (scan or %s):\n%s", tc.target, tc.unwanted, lastLines(log, 40))
+			}
+		})
+	}
 }
 
 // imageConfig is the environment of a platform image in an export.

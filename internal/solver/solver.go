@@ -70,17 +70,18 @@ type Request struct {
 // parallel, and the result exists only when all succeed.
 func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result, error) {
 	prog, target, epoch := req.Program, req.Target, req.Epoch
-	eg, ctx := errgroup.WithContext(ctx)
+	// The stages' context ends with the first failure, or when all are done.
+	eg, gctx := errgroup.WithContext(ctx)
 	var failures stageFailures
 	if target == TargetRuntime {
 		for _, job := range prog.Scans {
 			eg.Go(failures.record(func() error {
-				out, err := Scan(ctx, c, job)
+				out, err := Scan(gctx, c, job)
 				if err != nil {
 					return &StageError{Stage: "scan " + job.Stage, Err: err}
 				}
 				if req.OnScan != nil {
-					return req.OnScan(ctx, out)
+					return req.OnScan(gctx, out)
 				}
 				return nil
 			}))
@@ -89,7 +90,7 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	if target == TargetRuntime || target == TargetTest {
 		for _, t := range prog.Tests {
 			eg.Go(failures.record(func() error {
-				if _, err := solve(ctx, c, t.State); err != nil {
+				if _, err := solve(gctx, c, t.State); err != nil {
 					return &StageError{Stage: t.Name, Err: err}
 				}
 				return nil
@@ -106,7 +107,7 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	refs := make([]gateway.Reference, len(images))
 	for i, img := range images {
 		eg.Go(failures.record(func() error {
-			ref, err := solve(ctx, c, img.State)
+			ref, err := solve(gctx, c, img.State)
 			refs[i] = ref
 			return err
 		}))
