@@ -41,7 +41,7 @@ func New(
 }
 
 // run compiles the project's pipeline and evaluates it up to target.
-func run(ctx context.Context, source *dagger.Directory, frontend string, target daggergen.Target, o daggergen.PipelineOptions) (*sdk.Client, *daggergen.Result, error) {
+func run(ctx context.Context, source *dagger.Directory, frontend string, target plan.Target, o daggergen.PipelineOptions) (*sdk.Client, *daggergen.Result, error) {
 	if frontend == "" {
 		return nil, nil, fmt.Errorf("--frontend is required: a distill frontend image (REPO/frontend, published by make frontend) whose catalog names the base images, scanner and vulnerability database")
 	}
@@ -107,7 +107,7 @@ func (m *Distill) Build(ctx context.Context,
 	// +optional
 	noScan bool,
 ) (*dagger.Container, error) {
-	_, res, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, noScan))
+	_, res, err := run(ctx, source, m.Frontend, plan.TargetRuntime, options(platform, sourceDateEpoch, noScan))
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (m *Distill) Test(ctx context.Context,
 	// +defaultPath="/"
 	source *dagger.Directory,
 ) (string, error) {
-	_, res, err := run(ctx, source, m.Frontend, daggergen.TargetTest, options(nil, 0, true))
+	_, res, err := run(ctx, source, m.Frontend, plan.TargetTest, options(nil, 0, true))
 	if err != nil {
 		return "", err
 	}
@@ -207,7 +207,7 @@ func scanFiles(ctx context.Context, source *dagger.Directory, frontend, stage, f
 	if stage != plan.RuntimeStage {
 		o.ScanStages = []string{stage}
 	}
-	_, res, err := run(ctx, source, frontend, daggergen.TargetRuntime, o)
+	_, res, err := run(ctx, source, frontend, plan.TargetRuntime, o)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (m *Distill) Ci(ctx context.Context,
 ) (*dagger.Directory, error) {
 	o := options(platform, sourceDateEpoch, false)
 	o.ScanStages = []string{"build"}
-	c, res, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, o)
+	c, res, err := run(ctx, source, m.Frontend, plan.TargetRuntime, o)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func (m *Distill) Publish(ctx context.Context,
 			return "", err
 		}
 	}
-	_, res, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, options(platform, sourceDateEpoch, false))
+	_, res, err := run(ctx, source, m.Frontend, plan.TargetRuntime, options(platform, sourceDateEpoch, false))
 	if err != nil {
 		return "", err
 	}
@@ -335,6 +335,6 @@ func (m *Distill) CheckGoApp(ctx context.Context,
 	// +defaultPath="/examples/go-app"
 	source *dagger.Directory,
 ) error {
-	_, _, err := run(ctx, source, m.Frontend, daggergen.TargetRuntime, options(nil, 0, false))
+	_, _, err := run(ctx, source, m.Frontend, plan.TargetRuntime, options(nil, 0, false))
 	return err
 }

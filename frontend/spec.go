@@ -53,9 +53,9 @@ func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *
 	if err != nil {
 		return nil, withSource(err, src.SourceMap)
 	}
-	target := solver.TargetRuntime
+	target := plan.TargetRuntime
 	if bc.Target != "" {
-		if target, err = solver.ParseTarget(bc.Target); err != nil {
+		if target, err = plan.ParseTarget(bc.Target); err != nil {
 			return nil, err
 		}
 	}
@@ -85,9 +85,7 @@ func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *
 		BuildPlatform: buildPlatform, Args: buildArgs(ctx, c, g, bc.BuildArgs), Epoch: o.epoch,
 		Source: o.vcsSource, Revision: o.vcsRevision, LocalOpts: localOpts,
 	}
-	if target != solver.TargetRuntime {
-		g.Scans = nil // the build and test targets assemble no runtime: nothing ships, nothing to scan
-	}
+	g.StopAt(target)
 	var scans *scanrun.Collector
 	var env *scanEnv
 	if len(g.Scans) > 0 {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/distill-dev/distill/internal/engine"
 	"github.com/distill-dev/distill/internal/ocistore"
+	"github.com/distill-dev/distill/internal/plan"
 	"github.com/distill-dev/distill/internal/runner"
-	"github.com/distill-dev/distill/internal/solver"
 	"github.com/distill-dev/distill/pipeline/spec"
 )
 
@@ -44,7 +44,7 @@ func Push(ref string) Option { return Output("image:" + ref) }
 // Target stops the build after "build" or "test"; "runtime" is the default.
 func Target(target string) Option {
 	return func(o *runner.Options) error {
-		t, err := solver.ParseTarget(target)
+		t, err := plan.ParseTarget(target)
 		o.Target = t
 		return err
 	}

@@ -13,19 +13,10 @@ import (
 	"github.com/distill-dev/distill/internal/scanrun"
 )
 
-// Target is how far a build goes, as solver.Target.
-type Target string
-
-const (
-	TargetRuntime Target = "runtime"
-	TargetTest    Target = "test"
-	TargetBuild   Target = "build"
-)
-
 // Request is a program to evaluate.
 type Request struct {
 	Program *Program
-	Target  Target
+	Target  plan.Target
 	// Scanner runs the graph's scans; nil skips them.
 	Scanner *Scanner
 	// OnScan receives each scan (a failed gate fails the build).
@@ -39,7 +30,7 @@ func Build(ctx context.Context, c *dagger.Client, req Request) ([]Image, error) 
 	prog := req.Program
 	g := prog.Graph
 	eg, ctx := errgroup.WithContext(ctx)
-	if req.Target == TargetRuntime || req.Target == TargetTest {
+	if req.Target == plan.TargetRuntime || req.Target == plan.TargetTest {
 		for _, t := range prog.Tests {
 			eg.Go(func() error {
 				if _, err := t.Container.Sync(ctx); err != nil {
@@ -51,9 +42,9 @@ func Build(ctx context.Context, c *dagger.Client, req Request) ([]Image, error) 
 	}
 	images := prog.Runtimes
 	switch req.Target {
-	case TargetBuild:
+	case plan.TargetBuild:
 		images = prog.Builds
-	case TargetTest:
+	case plan.TargetTest:
 		images = nil
 	}
 	var mu sync.Mutex
@@ -68,7 +59,7 @@ func Build(ctx context.Context, c *dagger.Client, req Request) ([]Image, error) 
 			return req.OnScan(ctx, out)
 		})
 	}
-	if req.Target == TargetRuntime && req.Scanner != nil {
+	if req.Target == plan.TargetRuntime && req.Scanner != nil {
 		for _, sc := range g.Scans {
 			if sc.Stage == plan.RuntimeStage {
 				for _, rt := range prog.Runtimes {

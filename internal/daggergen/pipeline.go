@@ -24,7 +24,7 @@ type PipelineOptions struct {
 	// Catalog names the base flavours, scanner and database (the catalog of
 	// a distill frontend image: see CatalogOf).
 	Catalog *catalog.Catalog
-	Target  Target
+	Target  plan.Target
 	// Platforms, ScanStages and NoScan override the Spec's.
 	Platforms  []string
 	ScanStages []string
@@ -59,8 +59,9 @@ func Pipeline(ctx context.Context, c *dagger.Client, s *spec.Spec, src *dagger.D
 		return nil, err
 	}
 	if o.Target == "" {
-		o.Target = TargetRuntime
+		o.Target = plan.TargetRuntime
 	}
+	g.StopAt(o.Target)
 	source := src
 	if g.Source.Local != nil {
 		dir := src.Directory(g.Source.Local.Path)
@@ -89,7 +90,7 @@ func Pipeline(ctx context.Context, c *dagger.Client, s *spec.Spec, src *dagger.D
 	req := Request{Program: prog, Target: o.Target}
 	res := &Result{Spec: s, Graph: g, epoch: o.Epoch.UTC(), catalog: o.Catalog}
 	var col *scanrun.Collector
-	if len(g.Scans) > 0 && o.Target == TargetRuntime {
+	if len(g.Scans) > 0 {
 		if req.Scanner, err = CatalogScanner(c, o.Catalog); err != nil {
 			return nil, err
 		}

@@ -150,7 +150,7 @@ func provenance(res *Result, o PublishOptions, specJSON []byte, byproducts []att
 	}
 	epoch := res.epoch
 	pv := attest.Provenance{
-		BuilderID: BuilderID, Spec: specJSON, Target: string(TargetRuntime), Platforms: platforms,
+		BuilderID: BuilderID, Spec: specJSON, Target: string(plan.TargetRuntime), Platforms: platforms,
 		SourceDateEpoch: &epoch, BuildPlatform: "linux/amd64",
 		Source:     attest.Source{URI: "dagger:source"},
 		Byproducts: byproducts,

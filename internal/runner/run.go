@@ -36,7 +36,7 @@ type Options struct {
 	// Layout is the OCI layout directory the engine exports into (default:
 	// <cache>/images/<name>).
 	Layout string
-	Target solver.Target
+	Target plan.Target
 	// Platforms override the Spec's.
 	Platforms []string
 	// Args override the Spec's build arguments.
@@ -114,7 +114,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 		opts.Logf = func(string, ...any) {}
 	}
 	if opts.Target == "" {
-		opts.Target = solver.TargetRuntime
+		opts.Target = plan.TargetRuntime
 	}
 	s = s.With(spec.Overrides{Platforms: opts.Platforms, ScanStages: opts.ScanStages, NoScan: opts.NoScan})
 	g, err := plan.Compile(s)
@@ -218,9 +218,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	}
 	trace := engine.NewTrace()
 	genOpts := llbgen.Options{BuildPlatform: buildPlatform, Args: opts.Args, Epoch: epoch, Source: git.Remote, Revision: git.Revision}
-	if opts.Target != solver.TargetRuntime {
-		g.Scans = nil // the build and test targets assemble no runtime: nothing ships, nothing to scan
-	}
+	g.StopAt(opts.Target)
 	var sc *scans
 	if len(g.Scans) > 0 {
 		if sc, err = prepareScans(ctx, opts, svc, g, dir, epoch, resolved, &genOpts, &solveOpt); err != nil {
@@ -264,7 +262,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	for k, b := range resolved {
 		res.Bases[k.Ref.String()+" "+k.Platform.String()] = b.digest
 	}
-	if opts.Target == solver.TargetTest {
+	if opts.Target == plan.TargetTest {
 		res.Duration = time.Since(begin)
 		return res, nil
 	}
@@ -356,7 +354,7 @@ func solveOptions(ctx context.Context, opts Options, svc *baseimage.Service, con
 			},
 		}},
 	}
-	if opts.Target == solver.TargetTest {
+	if opts.Target == plan.TargetTest {
 		so.Exports = nil
 	}
 	if contextDir != "" {

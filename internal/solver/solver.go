@@ -28,36 +28,13 @@ import (
 	"github.com/distill-dev/distill/internal/scanrun"
 )
 
-// Target is how far a build goes.
-type Target string
-
-const (
-	// TargetRuntime runs tests and returns the runtime images (the default).
-	TargetRuntime Target = "runtime"
-	// TargetTest runs the build and test stages and returns the test stage.
-	TargetTest Target = "test"
-	// TargetBuild returns the build stage (no tests).
-	TargetBuild Target = "build"
-)
-
-// ParseTarget checks a --target value; empty is TargetRuntime.
-func ParseTarget(s string) (Target, error) {
-	switch t := Target(s); t {
-	case "":
-		return TargetRuntime, nil
-	case TargetRuntime, TargetTest, TargetBuild:
-		return t, nil
-	}
-	return "", fmt.Errorf("--target %q: want build, test or runtime", s)
-}
-
 // ScanOutput is what one scan stage produced (see scanrun.Scan).
 type ScanOutput = scanrun.Scan
 
 // Request is a build to run.
 type Request struct {
 	Program *llbgen.Program
-	Target  Target
+	Target  plan.Target
 	Epoch   time.Time
 	// OnScan receives each scan's outputs as soon as it completes, while
 	// the other stages still run. An error (a failed policy gate) fails the
@@ -73,7 +50,7 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	// The stages' context ends with the first failure, or when all are done.
 	eg, gctx := errgroup.WithContext(ctx)
 	var failures stageFailures
-	if target == TargetRuntime {
+	if target == plan.TargetRuntime {
 		for _, job := range prog.Scans {
 			eg.Go(failures.record(func() error {
 				out, err := Scan(gctx, c, job)
@@ -87,7 +64,7 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 			}))
 		}
 	}
-	if target == TargetRuntime || target == TargetTest {
+	if target == plan.TargetRuntime || target == plan.TargetTest {
 		for _, t := range prog.Tests {
 			eg.Go(failures.record(func() error {
 				if _, err := solve(gctx, c, t.State); err != nil {
@@ -99,9 +76,9 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	}
 	images := prog.Runtimes
 	switch target {
-	case TargetBuild:
+	case plan.TargetBuild:
 		images = prog.Builds
-	case TargetTest:
+	case plan.TargetTest:
 		images = nil
 	}
 	refs := make([]gateway.Reference, len(images))
@@ -115,7 +92,7 @@ func Build(ctx context.Context, c gateway.Client, req Request) (*gateway.Result,
 	if err := eg.Wait(); err != nil {
 		return nil, failures.cause(err)
 	}
-	if target == TargetTest {
+	if target == plan.TargetTest {
 		res := gateway.NewResult()
 		if len(prog.Tests) > 0 {
 			ref, err := solve(ctx, c, prog.Tests[0].State)

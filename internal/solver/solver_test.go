@@ -21,20 +21,6 @@ import (
 	"github.com/distill-dev/distill/internal/plan"
 )
 
-func TestParseTarget(t *testing.T) {
-	for in, want := range map[string]Target{"": TargetRuntime, "runtime": TargetRuntime, "test": TargetTest, "build": TargetBuild} {
-		got, err := ParseTarget(in)
-		if err != nil || got != want {
-			t.Errorf("ParseTarget(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"scan", "Runtime", " build"} {
-		if _, err := ParseTarget(in); err == nil || !strings.Contains(err.Error(), "want build, test or runtime") {
-			t.Errorf("ParseTarget(%q) = %v", in, err)
-		}
-	}
-}
-
 func image(p plan.Platform, user string) llbgen.Runtime {
 	return llbgen.Runtime{
 		Platform: p,
