@@ -59,6 +59,7 @@ func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *
 			return nil, err
 		}
 	}
+	g.StopAt(target)
 
 	var localOpts []llb.LocalOption
 	if g.Source.Local != nil {
@@ -85,7 +86,6 @@ func buildSpec(ctx context.Context, c gateway.Client, bc *dockerui.Client, src *
 		BuildPlatform: buildPlatform, Args: buildArgs(ctx, c, g, bc.BuildArgs), Epoch: o.epoch,
 		Source: o.vcsSource, Revision: o.vcsRevision, LocalOpts: localOpts,
 	}
-	g.StopAt(target)
 	var scans *scanrun.Collector
 	var env *scanEnv
 	if len(g.Scans) > 0 {

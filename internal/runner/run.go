@@ -121,6 +121,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.StopAt(opts.Target)
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -218,7 +219,6 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
 	}
 	trace := engine.NewTrace()
 	genOpts := llbgen.Options{BuildPlatform: buildPlatform, Args: opts.Args, Epoch: epoch, Source: git.Remote, Revision: git.Revision}
-	g.StopAt(opts.Target)
 	var sc *scans
 	if len(g.Scans) > 0 {
 		if sc, err = prepareScans(ctx, opts, svc, g, dir, epoch, resolved, &genOpts, &solveOpt); err != nil {
