@@ -142,24 +142,48 @@ func layerFiles(t testing.TB, img v1.Image) map[string]*tar.Header {
 	}
 	files := map[string]*tar.Header{}
 	for _, l := range layers {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[strings.TrimSuffix(h.Name, "/")] = h
-		}
-		rc.Close()
+		layerEntries(t, l, func(h *tar.Header, _ io.Reader) { files[strings.TrimSuffix(h.Name, "/")] = h })
 	}
 	return files
+}
+
+// layerEntries calls fn with each entry of a layer's tar, and its content.
+func layerEntries(tb testing.TB, l v1.Layer, fn func(h *tar.Header, body io.Reader)) {
+	tb.Helper()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rc.Close()
+	tarEntries(tb, rc, fn)
+}
+
+// tarEntries calls fn with each entry of the tar stream r, and its content.
+func tarEntries(tb testing.TB, r io.Reader, fn func(h *tar.Header, body io.Reader)) {
+	tb.Helper()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fn(h, tr)
+	}
+}
+
+// unpackedSize is the bytes of an image's regular files: what it takes on disk
+// once unpacked.
+func unpackedSize(files map[string]*tar.Header) int64 {
+	var n int64
+	for _, h := range files {
+		if h.Typeflag == tar.TypeReg {
+			n += h.Size
+		}
+	}
+	return n
 }
 
 // TestRuntimeFlavoursShipNoShell checks the file lists: no shell or package

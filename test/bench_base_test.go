@@ -1,10 +1,8 @@
 package test_test
 
 import (
-	"archive/tar"
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,24 +38,8 @@ func imageSizes(tb testing.TB, img v1.Image) (compressed, unpacked int64) {
 			tb.Fatal(err)
 		}
 		compressed += n
-		rc, err := l.Uncompressed()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				tb.Fatal(err)
-			}
-			unpacked += h.Size
-		}
-		rc.Close()
 	}
-	return compressed, unpacked
+	return compressed, unpackedSize(layerFiles(tb, img))
 }
 
 // BenchmarkBaseImages assembles every flavour from an empty cache (cold:

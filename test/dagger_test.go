@@ -45,28 +45,15 @@ func fileEntry(h *tar.Header) string {
 // directories, entry order, PAX records), which engines write differently.
 func contentDigest(t testing.TB, l v1.Layer) string {
 	t.Helper()
-	rc, err := l.Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
 	var lines []string
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
+	layerEntries(t, l, func(h *tar.Header, body io.Reader) {
+		if h.Typeflag == tar.TypeDir {
+			return // directories the copy created on the way
 		}
 		sum := sha256.New()
-		io.Copy(sum, tr)
-		if h.Typeflag == tar.TypeDir {
-			continue // directories the copy created on the way
-		}
+		io.Copy(sum, body)
 		lines = append(lines, fmt.Sprintf("%s %s sha256=%x", strings.TrimPrefix(strings.TrimSuffix(h.Name, "/"), "./"), fileEntry(h), sum.Sum(nil)))
-	}
+	})
 	slices.Sort(lines)
 	d := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	return "sha256:" + hex.EncodeToString(d[:]) + " (" + strings.Join(lines, "; ") + ")"

@@ -142,16 +142,8 @@ func readOCIExport(t testing.TB, path string) *ociExport {
 	defer f.Close()
 	x := &ociExport{blobs: map[string][]byte{}, images: map[string]string{}, attestations: map[string]map[string][]byte{}}
 	var index []byte
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		dt, err := io.ReadAll(tr)
+	tarEntries(t, f, func(h *tar.Header, body io.Reader) {
+		dt, err := io.ReadAll(body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +152,7 @@ func readOCIExport(t testing.TB, path string) *ociExport {
 		} else if d, ok := strings.CutPrefix(h.Name, "blobs/sha256/"); ok {
 			x.blobs["sha256:"+d] = dt
 		}
-	}
+	})
 	type desc struct {
 		MediaType   string            `json:"mediaType"`
 		Digest      string            `json:"digest"`

@@ -132,18 +132,6 @@ func TestGoAppImageShipsNoShellOrToolchain(t *testing.T) {
 	}
 }
 
-// unpackedSize is the bytes of an image's regular files: what it takes on disk
-// once unpacked, the measure to hold against the size of the binary it ships.
-func unpackedSize(files map[string]*tar.Header) int64 {
-	var n int64
-	for _, h := range files {
-		if h.Typeflag == tar.TypeReg {
-			n += h.Size
-		}
-	}
-	return n
-}
-
 // TestFailingTestStopsThePipeline: a failing test fails distill build with the
 // test's name in the output, and nothing is exported.
 func TestFailingTestStopsThePipeline(t *testing.T) {
